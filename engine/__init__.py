@@ -1,4 +1,5 @@
-"""LocLab engine: location encoders ``Enc(x) = NN(PE(x))``, datasets, training, metrics (pure torch).
+"""
+LocLab engine: location encoders ``Enc(x) = NN(PE(x))``, datasets, training, metrics (pure torch).
 
 Public API (resolved lazily so that ``import engine`` stays cheap)::
 

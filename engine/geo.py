@@ -1,4 +1,5 @@
-"""Coordinate contract and spherical geometry shared by the whole engine.
+"""
+Coordinate contract and spherical geometry shared by the whole engine.
 
 Every public entry point takes ``lonlat`` as ``[..., 2]`` (longitude, latitude) in **degrees** and checks it
 once with :func:`check_lonlat`. Helpers here work on torch tensors and numpy arrays alike where noted.
@@ -17,7 +18,8 @@ EARTH_RADIUS_KM = 6371.0
 
 
 def check_lonlat(lonlat: Tensor | np.ndarray, name: str = "lonlat") -> None:
-    """Validate a ``[..., 2]`` (lon, lat) array in degrees; raise ``ValueError`` naming the problem.
+    """
+    Validate a ``[..., 2]`` (lon, lat) array in degrees; raise ``ValueError`` naming the problem.
 
     Rules: last dimension is 2; no NaN/inf; lon in [-180, 180]; lat in [-90, 90]. A likely lon/lat swap
     (second column outside ±90 but first inside) is named as such.
@@ -43,7 +45,9 @@ def check_lonlat(lonlat: Tensor | np.ndarray, name: str = "lonlat") -> None:
             return
         finite = np.isfinite(x)
         if not finite.all():
-            raise ValueError(f"{name} contains NaN or infinite values ({int((~finite.all(-1)).sum())} points)")
+            raise ValueError(
+                f"{name} contains NaN or infinite values ({int((~finite.all(-1)).sum())} points)"
+            )
         lon_bad = int((np.abs(x[..., 0]) > 180).sum())
         lat_bad = int((np.abs(x[..., 1]) > 90).sum())
     if lat_bad:
@@ -74,13 +78,17 @@ def xyz_to_lonlat(xyz: Tensor) -> Tensor:
 
 
 def haversine_km(a: Tensor, b: Tensor, radius_km: float = EARTH_RADIUS_KM) -> Tensor:
-    """Great-circle distance in km between broadcastable (lon, lat) degree tensors.
+    """
+    Great-circle distance in km between broadcastable (lon, lat) degree tensors.
 
     d = 2R·asin(√(sin²(Δφ/2) + cosφ₁cosφ₂ sin²(Δλ/2))).
     """
     lam1, phi1 = torch.deg2rad(a).unbind(-1)
     lam2, phi2 = torch.deg2rad(b).unbind(-1)
-    h = torch.sin((phi2 - phi1) / 2) ** 2 + torch.cos(phi1) * torch.cos(phi2) * torch.sin((lam2 - lam1) / 2) ** 2
+    h = (
+        torch.sin((phi2 - phi1) / 2) ** 2
+        + torch.cos(phi1) * torch.cos(phi2) * torch.sin((lam2 - lam1) / 2) ** 2
+    )
     return 2 * radius_km * torch.asin(torch.sqrt(h.clamp(0.0, 1.0)))
 
 
@@ -94,7 +102,8 @@ def sample_sphere_uniform(n: int, seed: int, dtype: torch.dtype = torch.float32)
 
 
 def fibonacci_lattice(n: int, dtype: torch.dtype = torch.float32) -> Tensor:
-    """``n`` near-equal-area points on the sphere (Fibonacci / golden-spiral lattice), (lon, lat) degrees.
+    """
+    ``n`` near-equal-area points on the sphere (Fibonacci / golden-spiral lattice), (lon, lat) degrees.
 
     z_i = 1 − (2i + 1)/n, λ_i = 2π i / ϕ (ϕ the golden ratio), wrapped to [-180, 180).
     """
@@ -106,7 +115,8 @@ def fibonacci_lattice(n: int, dtype: torch.dtype = torch.float32) -> Tensor:
 
 
 def equal_area_grid(spacing_km: float, dtype: torch.dtype = torch.float32) -> Tensor:
-    """Points on an (approximately) equal-area grid with about ``spacing_km`` between neighbours.
+    """
+    Points on an (approximately) equal-area grid with about ``spacing_km`` between neighbours.
 
     A Fibonacci lattice with n = 4πR² / spacing² points (each point owns one spacing² of surface).
     """

@@ -1,4 +1,5 @@
-"""Atomic file writes: write to a temporary file in the same folder, fsync, then rename.
+"""
+Atomic file writes: write to a temporary file in the same folder, fsync, then rename.
 
 An interrupted run never leaves a half-written file under the final name.
 """

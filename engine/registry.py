@@ -1,4 +1,5 @@
-"""The smallest correct registry: name -> builder, with metadata.
+"""
+The smallest correct registry: name -> builder, with metadata.
 
 Duplicate names raise at import time; unknown names raise ``ValueError`` listing the valid ones.
 """

@@ -1,4 +1,5 @@
-"""The ``python -m engine`` command line: one module per sub-command, each with ``register(subparsers)``.
+"""
+The ``python -m engine`` command line: one module per sub-command, each with ``register(subparsers)``.
 
 A sub-command module defines ``register(sub: argparse._SubParsersAction) -> None`` that adds its parser and
 sets ``func=callable(args) -> int``. Errors the user can fix (``ValueError``, ``FileNotFoundError``) are
@@ -14,6 +15,8 @@ import sys
 COMMANDS: tuple[str, ...] = (
     "engine.cli.encoders",
     "engine.cli.demo",
+    "engine.cli.datasets",
+    "engine.cli.data",
 )
 
 
@@ -31,7 +34,7 @@ def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:
         return int(args.func(args) or 0)
-    except (ValueError, FileNotFoundError, KeyError) as err:
+    except (ValueError, FileNotFoundError, KeyError, ImportError) as err:
         msg = err.args[0] if isinstance(err, KeyError) and err.args else err
         print(f"error: {msg}", file=sys.stderr)
         return 2

@@ -1,5 +1,7 @@
-"""``python -m engine demo``: a one-minute tour on CPU — encode cities, fit three encoders on a small
-synthetic checkerboard (16 classes on a Fibonacci lattice, Rußwurm et al. 2024) and print test accuracy."""
+"""
+``python -m engine demo``: a one-minute tour on CPU — encode cities, fit three encoders on a small
+synthetic checkerboard (16 classes on a Fibonacci lattice, Rußwurm et al. 2024) and print test accuracy.
+"""
 
 from __future__ import annotations
 
@@ -12,7 +14,12 @@ from tqdm import tqdm
 from engine.encoders import create_encoder, list_encoders
 from engine.geo import fibonacci_lattice, haversine_km, sample_sphere_uniform
 
-CITIES = {"Paris": (2.35, 48.85), "Tokyo": (139.69, 35.69), "Sydney": (151.21, -33.87), "Suva": (178.44, -18.14)}
+CITIES = {
+    "Paris": (2.35, 48.85),
+    "Tokyo": (139.69, 35.69),
+    "Sydney": (151.21, -33.87),
+    "Suva": (178.44, -18.14),
+}
 
 
 def checkerboard_labels(lonlat: torch.Tensor, support: int = 200, classes: int = 16) -> torch.Tensor:
@@ -21,8 +28,15 @@ def checkerboard_labels(lonlat: torch.Tensor, support: int = 200, classes: int =
     return haversine_km(lonlat[:, None, :], anchors[None]).argmin(1) % classes
 
 
-def fit_and_score(name: str, train: torch.Tensor, y: torch.Tensor, test: torch.Tensor, yt: torch.Tensor,
-                  epochs: int, seed: int) -> float:
+def fit_and_score(
+    name: str,
+    train: torch.Tensor,
+    y: torch.Tensor,
+    test: torch.Tensor,
+    yt: torch.Tensor,
+    epochs: int,
+    seed: int,
+) -> float:
     """Train ``name`` + a linear softmax head with Adam; return test top-1."""
     torch.manual_seed(seed)
     enc = create_encoder(name, dropout=0.0) if name != "wrap" else create_encoder(name)
@@ -46,11 +60,17 @@ def _run(args: argparse.Namespace) -> int:
     pts = torch.tensor(list(CITIES.values()))
     for name in ("sphere_c_plus", "spherical_harmonics", "space2vec_theory"):
         enc = create_encoder(name)
-        print(f"{name:>20}: input {tuple(pts.shape)} -> PE {tuple(enc.pe(pts).shape)} -> Enc {tuple(enc(pts).shape)}")
+        print(
+            f"{name:>20}: input {tuple(pts.shape)} -> PE {tuple(enc.pe(pts).shape)}"
+            f" -> Enc {tuple(enc(pts).shape)}"
+        )
     train = sample_sphere_uniform(args.n_train, seed=0)
     test = fibonacci_lattice(args.n_test)
     y, yt = checkerboard_labels(train), checkerboard_labels(test)
-    print(f"\ncheckerboard: {len(train)} train points, {len(test)} test points, 16 classes, {args.epochs} epochs")
+    print(
+        f"\ncheckerboard: {len(train)} train points, {len(test)} test points, 16 classes, "
+        f"{args.epochs} epochs"
+    )
     for name in args.encoders.split(","):
         t0 = time.perf_counter()
         acc = fit_and_score(name, train, y, test, yt, args.epochs, args.seed)

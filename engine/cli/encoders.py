@@ -28,7 +28,8 @@ def markdown_table() -> str:
     ]
     for r in catalogue_rows():
         lines.append(
-            f"| `{r['name']}` | {r['display_name']} | {r['pe_dim']} ({r['default_dim']}) | {r['net']} | {r['paper']} |"
+            f"| `{r['name']}` | {r['display_name']} | {r['pe_dim']} ({r['default_dim']}) | {r['net']} "
+            f"| {r['paper']} |"
         )
     return "\n".join(lines)
 
@@ -36,8 +37,14 @@ def markdown_table() -> str:
 def plain_table() -> str:
     """The catalogue as aligned plain text for the terminal."""
     rows = catalogue_rows()
-    cols = [("name", "name"), ("display_name", "paper name"), ("pe_dim", "PE dim"), ("default_dim", "default"),
-            ("net", "net"), ("paper", "paper")]
+    cols = [
+        ("name", "name"),
+        ("display_name", "paper name"),
+        ("pe_dim", "PE dim"),
+        ("default_dim", "default"),
+        ("net", "net"),
+        ("paper", "paper"),
+    ]
     widths = {k: max(len(h), *(len(r[k]) for r in rows)) for k, h in cols}
     head = "  ".join(h.ljust(widths[k]) for k, h in cols)
     body = ["  ".join(r[k].ljust(widths[k]) for k, _ in cols) for r in rows]

@@ -1,18 +1,23 @@
-"""The one dataset abstraction: three disjoint splits of located samples plus metadata.
+"""
+The one dataset abstraction: three disjoint splits of located samples plus metadata.
 
-Every dataset (embedded, LocBench, a user table) is returned as a :class:`Dataset` with ``train``, ``val`` and
-``test`` :class:`Split` objects that never overlap. Model selection uses ``val`` only; ``test`` is touched once.
+Every dataset (embedded, LocBench, a user table) is returned as a :class:`Dataset` with ``train``, ``val``
+and ``test`` :class:`Split` objects that never overlap. Model selection uses ``val`` only; ``test`` is
+touched once.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 import torch
 from torch import Tensor
 
 from engine.registry import Registry
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 Task = Literal["classification", "regression"]
 SPLIT_NAMES = ("train", "val", "test")
@@ -20,7 +25,8 @@ SPLIT_NAMES = ("train", "val", "test")
 
 @dataclass(frozen=True)
 class Split:
-    """One split of a dataset.
+    """
+    One split of a dataset.
 
     Attributes:
         lonlat: ``[N, 2]`` float (lon, lat) degrees. Rows without a location (LocBench eval images) are NaN
@@ -30,6 +36,7 @@ class Split:
         image_features: optional ``[N, D]`` float image features (regression with images).
         has_location: ``[N]`` bool; all True unless some samples have no location.
         index: ``[N]`` int64 row ids into the source file(s), so splits can be saved and audited.
+
     """
 
     lonlat: Tensor
@@ -56,7 +63,7 @@ class Split:
         return int(self.lonlat.shape[0])
 
     def subset(self, rows: Tensor) -> Split:
-        """A new split holding ``rows`` (int64 indices or a bool mask) of this one."""
+        """Return a new split holding ``rows`` (int64 indices or a bool mask) of this one."""
 
         def take(t: Tensor | None) -> Tensor | None:
             if t is None:
@@ -78,7 +85,8 @@ class Split:
 
 @dataclass(frozen=True)
 class DatasetInfo:
-    """Descriptive metadata of a dataset.
+    """
+    Descriptive metadata of a dataset.
 
     Attributes:
         name: registry name, e.g. ``"checkerboard"``.
@@ -92,6 +100,7 @@ class DatasetInfo:
         source: where the data is published (URL or package path).
         notes: split provenance and anything a user must know (e.g. "val carved from train, seed 0, 10 %").
         embedded: True when the data ships with the installation (no download).
+
     """
 
     name: str
@@ -123,7 +132,7 @@ class Dataset:
     split_config: dict[str, Any] = field(default_factory=dict)
 
     def splits(self) -> dict[str, Split]:
-        """The three splits by name."""
+        """Return the three splits by name."""
         return {"train": self.train, "val": self.val, "test": self.test}
 
     def __getitem__(self, split: str) -> Split:
@@ -131,7 +140,36 @@ class Dataset:
             raise KeyError(f"unknown split {split!r}; valid: {', '.join(SPLIT_NAMES)}")
         return getattr(self, split)
 
+    def sizes(self) -> dict[str, int]:
+        """Count the samples per split, e.g. ``{"train": 7000, "val": 1000, "test": 2000}``."""
+        return {name: len(split) for name, split in self.splits().items()}
+
+    def split_assignment(self) -> dict[str, Any]:
+        """
+        Describe how the splits were made, as a JSON-ready record to save with a run.
+
+        Returns:
+            ``{"dataset": name, "config": split_config, "index": {"train": [...], "val": [...],
+            "test": [...]}}`` where ``index`` lists each split's row ids into the source (see
+            :attr:`Split.index`). Loading the dataset again with ``config`` reproduces it exactly.
+
+        """
+        index = {name: [int(i) for i in split.index.tolist()] for name, split in self.splits().items()}
+        return {"dataset": self.info.name, "config": dict(self.split_config), "index": index}
+
+    def split_table(self) -> pd.DataFrame:
+        """Return the split assignment as a table with columns ``index`` (source row id) and ``split``."""
+        import pandas as pd
+
+        frames = [
+            pd.DataFrame({"index": s.index.numpy(), "split": name}) for name, s in self.splits().items()
+        ]
+        return pd.concat(frames, ignore_index=True)
+
 
 DATASETS: Registry[Dataset] = Registry("dataset")
 """Registry of dataset builders ``builder(root=None, **kw) -> Dataset``; meta: ``task``, ``display_name``,
-``embedded`` (bool), ``group`` ("embedded" | "locbench")."""
+``embedded`` (bool), ``group`` ("embedded" | "locbench"). Optional meta read by ``python -m engine datasets``
+without loading the data: ``check`` (``callable(root) -> list[str]`` of missing files, empty when present),
+``files`` (required paths relative to ``root``; ``optional_files`` may list more) and ``sizes``
+(``{"train": n, ...}`` as published)."""

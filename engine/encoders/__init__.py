@@ -1,4 +1,5 @@
-"""The location-encoder library: ``Enc(x) = NN(PE(x))``.
+"""
+The location-encoder library: ``Enc(x) = NN(PE(x))``.
 
 >>> import torch, engine
 >>> enc = engine.create_encoder("sphere_c_plus", frequency_num=32, min_radius=1e-3)
@@ -24,7 +25,8 @@ def list_encoders() -> list[str]:
 
 
 def create_encoder(name: str, **kwargs: Any) -> LocationEncoder:
-    """Build the encoder ``name`` (``ValueError`` listing valid names if unknown).
+    """
+    Build the encoder ``name`` (``ValueError`` listing valid names if unknown).
 
     Keyword arguments are the PE's hyperparameters (``frequency_num``, ``min_radius``, ``max_radius``,
     ``legendre_polys``, ``cell_size``, ...) and the network's (``net``, ``num_hidden_layer``, ``hidden_dim``,

@@ -8,7 +8,8 @@ from engine.geo import check_lonlat
 
 
 class LocationEncoder(nn.Module):
-    """Compose a position encoding and a network: ``forward(lonlat) = net(pe.encode(lonlat))``.
+    """
+    Compose a position encoding and a network: ``forward(lonlat) = net(pe.encode(lonlat))``.
 
     Args:
         pe: a position encoding with ``out_dim`` (and ``encode``; a plain module is called instead).
@@ -16,6 +17,7 @@ class LocationEncoder(nn.Module):
         name: registry name, kept for checkpoints and tables.
         check_input: validate coordinates in ``forward`` (the training loop turns this off after
             validating its data once, to avoid a device sync per batch).
+
     """
 
     def __init__(self, pe: nn.Module, net: nn.Module, name: str = "", check_input: bool = True) -> None:

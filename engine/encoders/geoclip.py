@@ -25,7 +25,11 @@ from typing import Any
 import torch
 from torch import Tensor, nn
 
-from engine.encoders.geoclip_pretrained import load_geoclip_state_dict, load_reference_geoclip_location_encoder
+from engine.encoders.geoclip_pretrained import (
+    load_geoclip_state_dict,
+    load_reference_geoclip_location_encoder,
+)
+from engine.encoders.pe.base import PositionEncoding
 
 __all__ = [
     "DISPLAY_NAME",
@@ -70,6 +74,7 @@ def equal_earth_projection(lonlat: Tensor) -> Tensor:
 
     Returns:
         ``[..., 2]`` projected (x, y).
+
     """
     lon = torch.deg2rad(lonlat[..., 0])
     lat = torch.deg2rad(lonlat[..., 1])
@@ -87,9 +92,12 @@ class GaussianFourierFeatures(nn.Module):
     Attributes:
         b: persistent buffer ``[rff_dim, in_dim]``, the random matrix B.
         out_dim: ``2 * rff_dim``.
+
     """
 
-    def __init__(self, *, sigma: float, rff_dim: int = 256, in_dim: int = 2, generator: torch.Generator | None = None):
+    def __init__(
+        self, *, sigma: float, rff_dim: int = 256, in_dim: int = 2, generator: torch.Generator | None = None
+    ):
         super().__init__()
         self.sigma = float(sigma)
         self.out_dim = 2 * rff_dim
@@ -101,7 +109,7 @@ class GaussianFourierFeatures(nn.Module):
         return torch.cat((torch.cos(vp), torch.sin(vp)), dim=-1)
 
 
-class GeoCLIPPositionEncoding(nn.Module):
+class GeoCLIPPositionEncoding(PositionEncoding):
     """GeoCLIP position encoding: Equal Earth projection, then one RFF branch per σ, concatenated.
 
     PE(x) = concat_σ [cos 2πB_σ v, sin 2πB_σ v] with v the scaled Equal Earth projection of (lat, lon)
@@ -114,6 +122,7 @@ class GeoCLIPPositionEncoding(nn.Module):
         branch_dim: ``2 * rff_dim`` (512 by default).
         out_dim: ``n_branches * branch_dim`` (1536 by default).
         branches: one :class:`GaussianFourierFeatures` per σ.
+
     """
 
     def __init__(self, *, sigmas: Sequence[float] = DEFAULT_SIGMAS, rff_dim: int = 256, seed: int = 0):
@@ -128,7 +137,7 @@ class GeoCLIPPositionEncoding(nn.Module):
         self.branch_dim = 2 * rff_dim
         self.out_dim = self.n_branches * self.branch_dim
 
-    def forward(self, lonlat: Tensor) -> Tensor:
+    def encode(self, lonlat: Tensor) -> Tensor:
         """Encode ``[..., 2]`` (lon, lat) degrees to ``[..., n_branches * branch_dim]``."""
         v = equal_earth_projection(lonlat)  # [..., 2]
         return torch.cat([branch(v) for branch in self.branches], dim=-1)
@@ -144,6 +153,7 @@ class GeoCLIPNet(nn.Module):
         n_branches, branch_dim: layout of the input ``[..., n_branches * branch_dim]``.
         out_dim: output width.
         branches: the per-branch MLPs (``nn.Sequential``).
+
     """
 
     def __init__(
@@ -190,6 +200,7 @@ class GeoCLIPEncoder(nn.Module):
         pe: :class:`GeoCLIPPositionEncoding`.
         net: :class:`GeoCLIPNet`.
         out_dim: ``net.out_dim``.
+
     """
 
     def __init__(self, pe: GeoCLIPPositionEncoding, net: GeoCLIPNet):
@@ -224,10 +235,13 @@ def build_geoclip(*, pretrained: bool = False, seed: int = 0, **kw: Any) -> GeoC
     Raises:
         ValueError: on an unknown keyword, or when ``pretrained`` is combined with architecture keywords.
         ModuleNotFoundError: when ``pretrained`` and the wheel is not installed.
+
     """
     unknown = sorted(set(kw) - set(_PE_KWARGS) - set(_NET_KWARGS))
     if unknown:
-        raise ValueError(f"build_geoclip got unknown keywords {unknown}; valid: {[*_PE_KWARGS, *_NET_KWARGS]}")
+        raise ValueError(
+            f"build_geoclip got unknown keywords {unknown}; valid: {[*_PE_KWARGS, *_NET_KWARGS]}"
+        )
     if pretrained and kw:
         raise ValueError(f"pretrained=True fixes the GeoCLIP architecture; drop {sorted(kw)}")
     pe = GeoCLIPPositionEncoding(seed=seed, **{k: v for k, v in kw.items() if k in _PE_KWARGS})

@@ -33,6 +33,7 @@ def geoclip_package_dir() -> Path:
 
     Raises:
         ModuleNotFoundError: if the wheel is not installed; the message says how to install it.
+
     """
     try:
         spec = importlib.util.find_spec("geoclip")
@@ -52,6 +53,7 @@ def geoclip_weights_path() -> Path:
     Raises:
         ModuleNotFoundError: if the wheel is not installed.
         FileNotFoundError: if the wheel is installed but the weights file is missing.
+
     """
     path = geoclip_package_dir().joinpath(*WEIGHTS_FILE)
     if not path.is_file():
@@ -70,6 +72,7 @@ def geoclip_key_map(n_branches: int = 3) -> dict[str, str]:
 
     Returns:
         ``{wheel_key: our_key}`` with ``9 * n_branches`` entries.
+
     """
     key_map: dict[str, str] = {}
     for i in range(n_branches):
@@ -92,6 +95,7 @@ def remap_geoclip_state_dict(state: Mapping[str, Tensor], n_branches: int = 3) -
 
     Raises:
         ValueError: listing the missing and unexpected keys when the key sets differ.
+
     """
     key_map = geoclip_key_map(n_branches)
     missing = sorted(set(key_map) - set(state))
@@ -130,6 +134,7 @@ def load_reference_geoclip_location_encoder() -> nn.Module:
 
     Raises:
         ModuleNotFoundError: if the wheel is not installed.
+
     """
     name = "geoclip.model.location_encoder"
     if name in sys.modules:

@@ -9,8 +9,24 @@ import engine
 from engine.encoders import ENCODERS, create_position_encoding, list_encoders
 
 REQUIRED = {
-    "tile", "wrap", "wrap_ffn", "rbf", "rff", "space2vec_grid", "space2vec_theory", "xyz", "nerf", "sphere_c",
-    "sphere_c_plus", "sphere_m", "sphere_m_plus", "dfs", "spherical_harmonics", "siren_sh", "geoclip", "direct",
+    "tile",
+    "wrap",
+    "wrap_ffn",
+    "rbf",
+    "rff",
+    "space2vec_grid",
+    "space2vec_theory",
+    "xyz",
+    "nerf",
+    "sphere_c",
+    "sphere_c_plus",
+    "sphere_m",
+    "sphere_m_plus",
+    "dfs",
+    "spherical_harmonics",
+    "siren_sh",
+    "geoclip",
+    "direct",
 }
 # Small settings so the suite stays fast; every encoder is still built through the public API.
 SMALL = {"dfs": {"frequency_num": 4}, "geoclip": {}}
@@ -41,7 +57,7 @@ def test_every_encoder_has_catalogue_metadata():
 
 
 def test_unknown_and_duplicate_names_raise():
-    with pytest.raises(ValueError, match="valid: .*sphere_c"):
+    with pytest.raises(ValueError, match=r"valid: .*sphere_c"):
         engine.create_encoder("sphere_x")
     with pytest.raises(ValueError, match="duplicate"):
         ENCODERS.register("xyz")(lambda: None)

@@ -1,4 +1,5 @@
-"""Networks ``NN`` of ``Enc(x) = NN(PE(x))``: ``mlp``, ``fcnet``, ``siren``, ``linear``.
+"""
+Networks ``NN`` of ``Enc(x) = NN(PE(x))``: ``mlp``, ``fcnet``, ``siren``, ``linear``.
 
 Each takes ``in_dim`` (the PE's ``out_dim``) first and exposes ``out_dim``.
 """

@@ -1,5 +1,7 @@
-"""``fcnet``: the residual fully-connected network of Mac Aodha et al. (ICCV 2019) and SINR (Cole et al.,
-ICML 2023)."""
+"""
+``fcnet``: the residual fully-connected network of Mac Aodha et al. (ICCV 2019) and SINR (Cole et al.,
+ICML 2023).
+"""
 
 from __future__ import annotations
 
@@ -20,7 +22,8 @@ class _ResBlock(nn.Module):
 
 
 class FCNet(nn.Module):
-    """Linear(in → hidden) + ReLU, then ``num_hidden_layer`` residual blocks
+    """
+    Linear(in → hidden) + ReLU, then ``num_hidden_layer`` residual blocks
     ``x + ReLU(W2·Dropout(ReLU(W1·x)))``; a final Linear only if ``out_dim`` ≠ ``hidden_dim``.
 
     Args:
@@ -29,10 +32,16 @@ class FCNet(nn.Module):
         hidden_dim: residual width (reference 256).
         num_hidden_layer: number of residual blocks (reference 4).
         dropout: dropout inside each block (reference 0.5).
+
     """
 
     def __init__(
-        self, in_dim: int, out_dim: int = 256, hidden_dim: int = 256, num_hidden_layer: int = 4, dropout: float = 0.5
+        self,
+        in_dim: int,
+        out_dim: int = 256,
+        hidden_dim: int = 256,
+        num_hidden_layer: int = 4,
+        dropout: float = 0.5,
     ) -> None:
         super().__init__()
         self.inp = nn.Sequential(nn.Linear(in_dim, hidden_dim), nn.ReLU())

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 
 from torch import Tensor, nn
 
@@ -28,7 +29,8 @@ class _FFNLayer(nn.Module):
 
 
 class MLP(nn.Module):
-    """``num_hidden_layer`` × [Linear → act → Dropout → (+skip) → LayerNorm], then Linear to ``out_dim``.
+    """
+    ``num_hidden_layer`` × [Linear → act → Dropout → (+skip) → LayerNorm], then Linear to ``out_dim``.
 
     Reference defaults: 1 hidden layer of 512, dropout 0.5, LayerNorm and skip on, Xavier-uniform init,
     embedding 256.
@@ -42,6 +44,7 @@ class MLP(nn.Module):
         activation: nonlinearity.
         layernorm: apply LayerNorm after each hidden layer.
         skip: residual connection where widths match.
+
     """
 
     def __init__(
@@ -58,7 +61,10 @@ class MLP(nn.Module):
         super().__init__()
         dims = [in_dim] + [hidden_dim] * num_hidden_layer
         self.hidden = nn.Sequential(
-            *[_FFNLayer(a, b, activation, dropout, skip, layernorm) for a, b in zip(dims[:-1], dims[1:], strict=True)]
+            *[
+                _FFNLayer(a, b, activation, dropout, skip, layernorm)
+                for a, b in itertools.pairwise(dims)
+            ]
         )
         self.out = nn.Linear(dims[-1], out_dim)
         nn.init.xavier_uniform_(self.out.weight)
@@ -80,5 +86,3 @@ class Linear(nn.Module):
     def forward(self, x: Tensor) -> Tensor:
         """``[..., in_dim] -> [..., out_dim]``."""
         return self.linear(x)
-
-

@@ -1,5 +1,7 @@
-"""``siren``: sinusoidal representation network (Sitzmann et al., "Implicit Neural Representations with
-Periodic Activation Functions", NeurIPS 2020), as paired with spherical harmonics by Rußwurm et al. 2024."""
+"""
+``siren``: sinusoidal representation network (Sitzmann et al., "Implicit Neural Representations with
+Periodic Activation Functions", NeurIPS 2020), as paired with spherical harmonics by Rußwurm et al. 2024.
+"""
 
 from __future__ import annotations
 
@@ -26,7 +28,8 @@ class SineLayer(nn.Module):
 
 
 class SIREN(nn.Module):
-    """``num_hidden_layer`` sine layers (w0 = ``w0_initial`` on the first, ``w0`` elsewhere), then a linear
+    """
+    ``num_hidden_layer`` sine layers (w0 = ``w0_initial`` on the first, ``w0`` elsewhere), then a linear
     output layer (init U(±√(6/d)/w0)).
 
     Args:
@@ -37,6 +40,7 @@ class SIREN(nn.Module):
         w0: frequency factor of the hidden layers after the first (Sitzmann: 1 with the scaled init).
         w0_initial: frequency factor of the first layer (Sitzmann: 30).
         dropout: dropout after each sine layer.
+
     """
 
     def __init__(

@@ -8,7 +8,8 @@ from engine.geo import check_lonlat
 
 
 class PositionEncoding(nn.Module):
-    """A position encoding ``PE: [..., 2] (lon, lat) degrees -> [..., out_dim]``.
+    """
+    A position encoding ``PE: [..., 2] (lon, lat) degrees -> [..., out_dim]``.
 
     Subclasses implement :meth:`encode` (pure torch, no input checks, never in place) and set ``out_dim``.
     ``forward`` is the public boundary: it validates the coordinates once with

@@ -10,7 +10,8 @@ from engine.encoders.pe.frequencies import geometric_frequencies
 
 
 class DFSPE(PositionEncoding):
-    """dfs: all products ``{sin, cos}(λ_i) · {sin, cos}(φ_j)`` for i, j < S, then
+    """
+    dfs: all products ``{sin, cos}(λ_i) · {sin, cos}(φ_j)`` for i, j < S, then
     ``[sin φ_s, cos φ_s, sin λ_s, cos λ_s]`` for s < S (4S² + 4S dims).
 
     λ_i = λ·ω_i, φ_j = φ·ω_j (radians, geometric schedule). Product block order: (i, j, [sin λ sin φ,
@@ -20,6 +21,7 @@ class DFSPE(PositionEncoding):
         frequency_num: scales S (output grows as 4S²).
         min_radius: r_min (highest frequency 1/r_min).
         max_radius: r_max (reference: 1).
+
     """
 
     def __init__(self, frequency_num: int = 8, min_radius: float = 0.01, max_radius: float = 1.0) -> None:
@@ -27,7 +29,7 @@ class DFSPE(PositionEncoding):
         self.frequency_num = frequency_num
         self.min_radius = min_radius
         self.max_radius = max_radius
-        self.register_buffer("freqs", geometric_frequencies(frequency_num, min_radius, max_radius).float())
+        self.register_buffer("freqs", geometric_frequencies(frequency_num, min_radius, max_radius))
         self.out_dim = 4 * frequency_num**2 + 4 * frequency_num
 
     def encode(self, lonlat: Tensor) -> Tensor:

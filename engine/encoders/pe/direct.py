@@ -14,7 +14,7 @@ class DirectPE(PositionEncoding):
     def __init__(self) -> None:
         super().__init__()
         self.out_dim = 2
-        self.register_buffer("scale", torch.tensor([1.0 / 180.0, 1.0 / 90.0]))
+        self.register_buffer("scale", torch.tensor([1.0 / 180.0, 1.0 / 90.0], dtype=torch.float64))
 
     def encode(self, lonlat: Tensor) -> Tensor:
         """Scale lon/lat to [-1, 1]."""

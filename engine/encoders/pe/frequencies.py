@@ -9,13 +9,15 @@ from torch import Tensor
 
 
 def geometric_frequencies(frequency_num: int, min_radius: float, max_radius: float) -> Tensor:
-    """Space2Vec / Sphere2Vec schedule ``ω_s = 1 / (r_min · (r_max / r_min)^(s / (S − 1)))``, s = 0…S−1.
+    """
+    Space2Vec / Sphere2Vec schedule ``ω_s = 1 / (r_min · (r_max / r_min)^(s / (S − 1)))``, s = 0…S−1.
 
     The highest frequency is 1/r_min, the lowest 1/r_max; there is no 2π factor (Mai et al., ICLR 2020;
     Mai et al., ISPRS 2023). Unlike the reference sphereM+/dfs code, ``min_radius`` is always honoured.
 
     Returns:
         float64 tensor ``[S]`` (highest frequency first).
+
     """
     if frequency_num < 1:
         raise ValueError(f"frequency_num must be >= 1, got {frequency_num}")

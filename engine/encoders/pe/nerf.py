@@ -1,4 +1,4 @@
-"""NeRF positional encoding of the 3-D point (Mildenhall et al., "NeRF", ECCV 2020) as used by TorchSpatial."""
+"""NeRF positional encoding of the 3-D point (Mildenhall et al., ECCV 2020) as used by TorchSpatial."""
 
 from __future__ import annotations
 
@@ -11,13 +11,15 @@ from engine.geo import lonlat_to_xyz
 
 
 class NeRFPE(PositionEncoding):
-    """``p = xyz(x)``; ``PE(x) = [sin(p_k ω_s)]_{s,k} ++ [cos(p_k ω_s)]_{s,k}`` with ω_s = π·2^s (6S dims).
+    """
+    ``p = xyz(x)``; ``PE(x) = [sin(p_k ω_s)]_{s,k} ++ [cos(p_k ω_s)]_{s,k}`` with ω_s = π·2^s (6S dims).
 
     Order: all sines (scale-major: s = 0 … S−1, then k = x, y, z), then all cosines in the same order.
     Unlike the reference (always 16 scales), ``frequency_num`` is honoured.
 
     Args:
         frequency_num: number of scales S.
+
     """
 
     lon_periodic = True
@@ -25,7 +27,7 @@ class NeRFPE(PositionEncoding):
     def __init__(self, frequency_num: int = 16) -> None:
         super().__init__()
         self.frequency_num = frequency_num
-        self.register_buffer("freqs", nerf_frequencies(frequency_num).float())
+        self.register_buffer("freqs", nerf_frequencies(frequency_num))
         self.out_dim = 6 * frequency_num
 
     def encode(self, lonlat: Tensor) -> Tensor:

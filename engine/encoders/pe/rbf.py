@@ -10,7 +10,8 @@ from engine.geo import check_lonlat, sample_sphere_uniform
 
 
 class RBFPE(PositionEncoding):
-    """``PE(x) = [exp(−‖x° − a_m‖² / (2σ²))]_{m=1…M}`` on raw (lon°, lat°) (M dims).
+    """
+    ``PE(x) = [exp(−‖x° − a_m‖² / (2σ²))]_{m=1…M}`` on raw (lon°, lat°) (M dims).
 
     Anchors a_m are sampled (seeded, without replacement) from the training locations when
     ``train_lonlat`` is given, taken verbatim from ``anchors``, or else drawn uniformly on the sphere
@@ -22,6 +23,7 @@ class RBFPE(PositionEncoding):
         num_anchors: M when sampling.
         sigma: kernel width σ in degrees (reference kernel size 2.0).
         seed: sampling seed.
+
     """
 
     def __init__(
@@ -48,7 +50,7 @@ class RBFPE(PositionEncoding):
                 anchors = train_lonlat[idx]
             else:
                 anchors = sample_sphere_uniform(num_anchors, seed, dtype=torch.float64)
-        anchors = torch.as_tensor(anchors, dtype=torch.float32)
+        anchors = torch.as_tensor(anchors, dtype=torch.float64)
         check_lonlat(anchors, "anchors")
         if anchors.ndim != 2 or anchors.shape[0] == 0:
             raise ValueError(f"anchors must be a non-empty [M, 2] tensor, got {tuple(anchors.shape)}")

@@ -11,7 +11,8 @@ from engine.encoders.pe.base import PositionEncoding
 
 
 class RFFPE(PositionEncoding):
-    """``PE(x) = √(2/D) · cos(ω_kᵀ x̃ + b_k)``, k = 1…D, with x̃ = lon/lat scaled to [−1, 1] over ``extent``,
+    """
+    ``PE(x) = √(2/D) · cos(ω_kᵀ x̃ + b_k)``, k = 1…D, with x̃ = lon/lat scaled to [−1, 1] over ``extent``,
     ω_k ~ N(0, σ² I), b_k ~ U[0, 2π) (seeded buffers).
 
     The default extent is the whole globe (the reference defaulted to a North-America box).
@@ -21,6 +22,7 @@ class RFFPE(PositionEncoding):
         sigma: ω standard deviation (kernel bandwidth) in units of the normalised coordinates.
         extent: (lon_min, lon_max, lat_min, lat_max) in degrees mapped to [−1, 1].
         seed: seed of ω and b.
+
     """
 
     def __init__(
@@ -37,8 +39,12 @@ class RFFPE(PositionEncoding):
         g = torch.Generator().manual_seed(seed)
         self.register_buffer("omega", torch.randn(frequency_num, 2, generator=g) * sigma)  # [D, 2]
         self.register_buffer("phase", torch.rand(frequency_num, generator=g) * 2 * math.pi)  # [D]
-        self.register_buffer("center", torch.tensor([(lon0 + lon1) / 2, (lat0 + lat1) / 2]))
-        self.register_buffer("half_span", torch.tensor([(lon1 - lon0) / 2, (lat1 - lat0) / 2]))
+        self.register_buffer(
+            "center", torch.tensor([(lon0 + lon1) / 2, (lat0 + lat1) / 2], dtype=torch.float64)
+        )
+        self.register_buffer(
+            "half_span", torch.tensor([(lon1 - lon0) / 2, (lat1 - lat0) / 2], dtype=torch.float64)
+        )
         self.sigma = float(sigma)
         self.out_dim = frequency_num
 

@@ -1,5 +1,7 @@
-"""Space2Vec encodings on raw degrees (Mai et al., "Multi-Scale Representation Learning for Spatial Feature
-Distributions using Grid Cells", ICLR 2020): ``grid`` and ``theory``."""
+"""
+Space2Vec encodings on raw degrees (Mai et al., "Multi-Scale Representation Learning for Spatial Feature
+Distributions using Grid Cells", ICLR 2020): ``grid`` and ``theory``.
+"""
 
 from __future__ import annotations
 
@@ -20,24 +22,26 @@ class _Space2VecPE(PositionEncoding):
         self.frequency_num = frequency_num
         self.min_radius = min_radius
         self.max_radius = max_radius
-        self.register_buffer("freqs", geometric_frequencies(frequency_num, min_radius, max_radius).float())
-        self.register_buffer("directions", directions.float())  # [J, 2]
+        self.register_buffer("freqs", geometric_frequencies(frequency_num, min_radius, max_radius))
+        self.register_buffer("directions", directions.double())  # [J, 2]
         self.out_dim = 2 * directions.shape[0] * frequency_num
 
     def encode(self, lonlat: Tensor) -> Tensor:
-        """``[sin(u_j ω_s), cos(u_j ω_s)]`` for u_j = ⟨(lon°, lat°), a_j⟩, ordered (s, j, sin|cos)."""
+        """``[sin(u_j ω_s)]_{s,j} ++ [cos(u_j ω_s)]_{s,j}``, u_j = ⟨(lon°, lat°), a_j⟩ (order sin|cos, s, j)."""
         u = lonlat @ self.directions.to(lonlat.dtype).T  # [..., J]
-        a = self.freqs.to(lonlat.dtype)[:, None] * u[..., None, :]  # [..., S, J]
-        return torch.stack([torch.sin(a), torch.cos(a)], dim=-1).flatten(-3)
+        a = (self.freqs.to(lonlat.dtype)[:, None] * u[..., None, :]).flatten(-2)  # [..., S*J]
+        return torch.cat([torch.sin(a), torch.cos(a)], dim=-1)
 
 
 class Space2VecGridPE(_Space2VecPE):
-    """Space2Vec-grid: for d ∈ {lon°, lat°}: ``[sin(d·ω_s), cos(d·ω_s)]`` (4S dims).
+    """
+    Space2Vec-grid: for d ∈ {lon°, lat°}: ``[sin(d·ω_s), cos(d·ω_s)]`` (4S dims).
 
     Args:
         frequency_num: scales S.
         min_radius: r_min in degrees (highest frequency 1/r_min).
         max_radius: r_max in degrees (reference: 360).
+
     """
 
     def __init__(self, frequency_num: int = 64, min_radius: float = 0.1, max_radius: float = 360.0) -> None:
@@ -45,12 +49,14 @@ class Space2VecGridPE(_Space2VecPE):
 
 
 class Space2VecTheoryPE(_Space2VecPE):
-    """Space2Vec-theory: three directions 120° apart, a_1=(1,0), a_2=(−½,√3/2), a_3=(−½,−√3/2) (6S dims).
+    """
+    Space2Vec-theory: three directions 120° apart, a_1=(1,0), a_2=(−½,√3/2), a_3=(−½,−√3/2) (6S dims).
 
     Args:
         frequency_num: scales S.
         min_radius: r_min in degrees.
         max_radius: r_max in degrees (reference: 360).
+
     """
 
     def __init__(self, frequency_num: int = 64, min_radius: float = 0.05, max_radius: float = 360.0) -> None:

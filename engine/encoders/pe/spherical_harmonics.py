@@ -1,4 +1,5 @@
-"""Real spherical harmonics (Rußwurm et al., "Geographic Location Encoding with Spherical Harmonics and
+"""
+Real spherical harmonics (Rußwurm et al., "Geographic Location Encoding with Spherical Harmonics and
 Sinusoidal Representation Networks", ICLR 2024).
 
 Evaluation without a recurrence in ``forward``: the normalised associated Legendre function of degree l,
@@ -27,7 +28,8 @@ from engine.encoders.pe.base import PositionEncoding
 
 @lru_cache(maxsize=16)
 def _theta_coefficients(L: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Fourier coefficients ``C [2L, L²]`` of P̄_l^|m|(cos θ) (no Condon–Shortley phase) per SH column.
+    """
+    Fourier coefficients ``C [2L, L²]`` of P̄_l^|m|(cos θ) (no Condon–Shortley phase) per SH column.
 
     Returns ``(C, m_abs [L²], is_sin [L²])``; columns are ordered l = 0…L−1, m = −l…l (index l² + l + m).
     """
@@ -65,7 +67,8 @@ def _theta_coefficients(L: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
 
 
 class SphericalHarmonicsPE(PositionEncoding):
-    """Real, orthonormal spherical harmonics ``Y_lm(θ, ϕ)``, l = 0 … L−1, m = −l … l (L² dims).
+    """
+    Real, orthonormal spherical harmonics ``Y_lm(θ, ϕ)``, l = 0 … L−1, m = −l … l (L² dims).
 
     θ = φ + π/2, ϕ = λ + π (the convention of Rußwurm et al.). Real basis:
     ``Y_lm = √2 N_lm P_l^|m|(cos θ) sin(|m| ϕ)`` (m < 0), ``N_l0 P_l(cos θ)`` (m = 0),
@@ -74,6 +77,7 @@ class SphericalHarmonicsPE(PositionEncoding):
 
     Args:
         legendre_polys: number of degrees L (any value ≥ 1; tested to 100).
+
     """
 
     lon_periodic = True

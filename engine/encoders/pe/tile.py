@@ -1,5 +1,7 @@
-"""``tile``: a learned embedding per lon/lat grid cell (the discretisation baseline of Mac Aodha et al. 2019,
-Tang et al. ICCV 2015)."""
+"""
+``tile``: a learned embedding per lon/lat grid cell (the discretisation baseline of Mac Aodha et al. 2019,
+Tang et al. ICCV 2015).
+"""
 
 from __future__ import annotations
 
@@ -12,7 +14,8 @@ from engine.encoders.pe.base import PositionEncoding
 
 
 class TilePE(PositionEncoding):
-    """``PE(x) = E[cell(x)]``: a trainable table row per ``cell_size``° × ``cell_size``° cell.
+    """
+    ``PE(x) = E[cell(x)]``: a trainable table row per ``cell_size``° × ``cell_size``° cell.
 
     cell(x) = ⌊(lat + 90)/c⌋ · n_lon + (⌊(lon + 180)/c⌋ mod n_lon), n_lon = ⌈360/c⌉, n_lat = ⌈180/c⌉; lat = 90
     falls in the top row and lon = ±180 in the same column. The reference passes no cell size (the whole
@@ -22,6 +25,7 @@ class TilePE(PositionEncoding):
     Args:
         cell_size: cell side in degrees.
         embed_dim: table width (the PE's ``out_dim``).
+
     """
 
     differentiable = False

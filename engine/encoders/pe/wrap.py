@@ -1,5 +1,7 @@
-"""``wrap`` encoding of Mac Aodha, Cole & Perona, "Presence-Only Geographical Priors for Fine-Grained Image
-Classification", ICCV 2019."""
+"""
+``wrap`` encoding of Mac Aodha, Cole & Perona, "Presence-Only Geographical Priors for Fine-Grained Image
+Classification", ICCV 2019.
+"""
 
 from __future__ import annotations
 
@@ -12,7 +14,8 @@ from engine.encoders.pe.base import PositionEncoding
 
 
 class WrapPE(PositionEncoding):
-    """``PE(x) = [sin(π·lon/180), sin(π·lat/90), cos(π·lon/180), cos(π·lat/90)]`` (4 dims).
+    """
+    ``PE(x) = [sin(π·lon/180), sin(π·lat/90), cos(π·lon/180), cos(π·lat/90)]`` (4 dims).
 
     Faithful to the paper: the latitude term is 2φ, so the North and South poles (φ = ±90°) encode alike
     (sin(±π) = 0, cos(±π) = −1) — a known property of ``wrap``, documented rather than fixed.
