@@ -164,3 +164,19 @@ def predict(run: Run, lonlat: Tensor, features: Tensor | None = None, *, batch_s
     lonlat = torch.as_tensor(lonlat, dtype=torch.float32)
     check_lonlat(lonlat)
     return predict_located(run.model, lonlat.reshape(-1, 2), features, batch_size=batch_size)
+
+
+def default_run_store() -> Path:
+    """The run store shared by the CLI and the dashboard: ``$LOCLAB_RUNS`` or ``./runs``."""
+    import os
+
+    return Path(os.environ.get("LOCLAB_RUNS", "runs"))
+
+
+def list_runs(root: str | Path | None = None) -> list[Path]:
+    """Every complete run folder under ``root`` (default :func:`default_run_store`), newest first."""
+    root = Path(root) if root is not None else default_run_store()
+    if not root.is_dir():
+        return []
+    runs = [p.parent for p in root.rglob(COMPLETE_MARKER) if (p.parent / "config.json").is_file()]
+    return sorted(runs, key=lambda p: (p / COMPLETE_MARKER).stat().st_mtime, reverse=True)
