@@ -27,7 +27,7 @@ class _Space2VecPE(PositionEncoding):
         self.out_dim = 2 * directions.shape[0] * frequency_num
 
     def encode(self, lonlat: Tensor) -> Tensor:
-        """``[sin(u_j ω_s)]_{s,j} ++ [cos(u_j ω_s)]_{s,j}``, u_j = ⟨(lon°, lat°), a_j⟩ (order sin|cos, s, j)."""
+        """``[sin(u_j ω_s)] ++ [cos(u_j ω_s)]``, u_j = ⟨(lon°, lat°), a_j⟩ (order sin|cos, s, j)."""
         u = lonlat @ self.directions.to(lonlat.dtype).T  # [..., J]
         a = (self.freqs.to(lonlat.dtype)[:, None] * u[..., None, :]).flatten(-2)  # [..., S*J]
         return torch.cat([torch.sin(a), torch.cos(a)], dim=-1)
