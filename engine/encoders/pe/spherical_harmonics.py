@@ -47,22 +47,17 @@ def _theta_coefficients(L: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     a = (2.0 / K) * np.einsum("lmj,kj->lmk", p * w, cos_kj)  # cosine coefficients
     a[:, :, 0] /= 2.0
     b = (2.0 / K) * np.einsum("lmj,kj->lmk", p * w, sin_kj)  # sine coefficients
-    n_cols = L * L
-    C = np.zeros((2 * L, n_cols))
-    m_abs = np.zeros(n_cols, dtype=np.int64)
-    is_sin = np.zeros(n_cols, dtype=bool)
-    for l in range(L):  # runs once per L at construction, never in forward
-        for m in range(-l, l + 1):
-            col = l * l + l + m
-            ma = abs(m)
-            if ma % 2 == 0:
-                C[: l + 1, col] = a[l, ma, : l + 1]
-            else:
-                C[L + 1 : L + l + 1, col] = b[l, ma, 1 : l + 1]
-            scale = math.sqrt(2.0) if m != 0 else 1.0
-            C[:, col] *= scale
-            m_abs[col] = ma
-            is_sin[col] = m < 0
+    # every (l, m) column at once: l = 0…L−1, m = −l…l, column l² + l + m
+    l_idx = np.repeat(np.arange(L), 2 * np.arange(L) + 1)
+    m_idx = np.arange(L * L) - l_idx**2 - l_idx
+    m_abs = np.abs(m_idx)
+    upto_l = k[None, :] <= l_idx[:, None]  # a trig polynomial of degree l: drop round-off above it
+    even = (m_abs % 2 == 0)[:, None]
+    scale = np.where(m_idx == 0, 1.0, np.sqrt(2.0))[:, None]
+    cos_part = np.where(even & upto_l, a[l_idx, m_abs], 0.0) * scale  # [L², L]
+    sin_part = np.where(~even & upto_l & (k[None, :] > 0), b[l_idx, m_abs], 0.0) * scale
+    C = np.concatenate([cos_part, sin_part], axis=1).T  # [2L, L²]
+    is_sin = m_idx < 0
     return C, m_abs, is_sin
 
 
