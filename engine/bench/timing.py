@@ -28,7 +28,32 @@ def time_call(
         if sync:
             torch.cuda.synchronize()
         times.append(time.perf_counter() - t0)
-    return statistics.median(times)
+    return min(times)
+
+
+def paired_ratio(fast: Callable[[], Any], slow: Callable[[], Any], *, reps: int = 15) -> dict[str, float]:
+    """Time ``fast`` and ``slow`` alternately (same load for both) and report their speed ratio.
+
+    Returns the best time of each and the median of the per-pair ratios ``t_slow / t_fast``.
+    """
+    fast()
+    slow()
+    t_fast, t_slow = [], []
+    for _ in range(reps):
+        t0 = time.perf_counter()
+        fast()
+        t1 = time.perf_counter()
+        slow()
+        t2 = time.perf_counter()
+        t_fast.append(t1 - t0)
+        t_slow.append(t2 - t1)
+    ratios = [s / f for f, s in zip(t_fast, t_slow, strict=True)]
+    return {
+        "fast_s": min(t_fast),
+        "slow_s": min(t_slow),
+        "ratio_median": statistics.median(ratios),
+        "ratio_of_best": min(t_slow) / min(t_fast),
+    }
 
 
 def machine_info() -> dict[str, Any]:
