@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 import importlib
 
-BENCHES: tuple[str, ...] = ("engine.bench.encoders",)
+BENCHES: tuple[str, ...] = ("engine.bench.encoders", "engine.bench.geobias")
 
 
 def main(argv: list[str] | None = None) -> int:

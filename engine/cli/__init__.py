@@ -17,6 +17,9 @@ COMMANDS: tuple[str, ...] = (
     "engine.cli.demo",
     "engine.cli.datasets",
     "engine.cli.data",
+    "engine.cli.train",
+    "engine.cli.bench",
+    "engine.cli.geobias",
 )
 
 

@@ -25,8 +25,12 @@ class TrainConfig:
         weight_decay: L2 / decoupled weight decay.
         epochs: maximum number of epochs.
         batch_size: training batch size (up to 8192 is fine; data lives on the device).
+        max_steps_per_epoch: cap on optimizer steps per epoch (0 = a full pass); each epoch then sees a
+            fresh random subset of ``max_steps_per_epoch · batch_size`` training rows (quick benchmarks).
         balanced: cap each class at ``max_per_class`` examples per epoch (reference: 100; not YFCC).
         max_per_class: the cap of the balanced sampler.
+        val_max_points: validate on at most this many validation rows, a fixed random subset (seed 0, the same
+            for every model; 0 = all rows). Test metrics always use the whole test split.
         patience: early stopping after this many epochs without a better validation metric (0 = off).
         seed: seeds initialisation, shuffling and background sampling.
         device: ``auto`` (cuda, then mps, then cpu) or a torch device string.
@@ -35,7 +39,9 @@ class TrainConfig:
         head_hidden: width of the regression heads.
         eval_batch_size: rows per evaluation batch.
         n_boot: bootstrap resamples for the test intervals.
-        geobias: add the Geo-Bias Scores to the test metrics.
+        geobias: add the Geo-Bias Scores to the test metrics (done by :mod:`engine.training.runner`).
+        geobias_max_points: score at most this many located test points, a seeded random subset (0 = all;
+            a subset is sparser, so 100 km neighbourhoods hold fewer points than on the full test set).
         num_threads: CPU threads for torch (0 = leave torch's default).
     """
 
@@ -49,8 +55,10 @@ class TrainConfig:
     weight_decay: float = 0.0
     epochs: int = 20
     batch_size: int = 1024
+    max_steps_per_epoch: int = 0
     balanced: bool = False
     max_per_class: int = 100
+    val_max_points: int = 0
     patience: int = 5
     seed: int = 0
     device: str = "auto"
@@ -60,6 +68,7 @@ class TrainConfig:
     eval_batch_size: int = 8192
     n_boot: int = 1000
     geobias: bool = True
+    geobias_max_points: int = 0
     num_threads: int = 0
 
     def __post_init__(self) -> None:
@@ -67,6 +76,8 @@ class TrainConfig:
             raise ValueError(f"epochs must be >= 1, got {self.epochs}")
         if not 1 <= self.batch_size <= 1 << 20:
             raise ValueError(f"batch_size must be in [1, 2^20], got {self.batch_size}")
+        if min(self.max_steps_per_epoch, self.val_max_points, self.geobias_max_points) < 0:
+            raise ValueError("max_steps_per_epoch, val_max_points, geobias_max_points must be >= 0 (0 = off)")
         if self.lr <= 0:
             raise ValueError(f"lr must be positive, got {self.lr}")
         if self.optimizer not in ("adam", "adamw"):

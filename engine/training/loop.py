@@ -88,6 +88,14 @@ def _background(n: int, g: torch.Generator, device: torch.device) -> Tensor:
     return torch.stack([u[:, 0] * 360.0 - 180.0, torch.rad2deg(torch.asin(u[:, 1] * 2.0 - 1.0))], dim=-1)
 
 
+def _validation_subset(val: Split, cap: int) -> Split:
+    """At most ``cap`` rows of ``val`` (0 = all): a fixed random subset (seed 0), in the original order."""
+    if not cap or len(val) <= cap:
+        return val
+    keep = torch.randperm(len(val), generator=torch.Generator().manual_seed(0))[:cap]
+    return val.subset(keep.sort().values)
+
+
 def fit(
     dataset: Dataset,
     config: TrainConfig,
@@ -151,6 +159,7 @@ def fit(
     gen_device = device if device.type == "cuda" else torch.device("cpu")
     g = torch.Generator(device=gen_device).manual_seed(config.seed)
 
+    val_split = _validation_subset(dataset.val, config.val_max_points)
     history: list[dict[str, float]] = []
     best = (-math.inf, 0, copy.deepcopy(model.state_dict()))
     bar = tqdm(
@@ -167,7 +176,10 @@ def fit(
         else:
             order = torch.randperm(x_all.shape[0], generator=g, device=gen_device).to(device)
         total, count = torch.zeros((), device=device), 0
-        for idx in order.split(config.batch_size):
+        batches = order.split(config.batch_size)
+        if config.max_steps_per_epoch:
+            batches = batches[: config.max_steps_per_epoch]
+        for idx in batches:
             x, y = x_all[idx], y_all[idx]
             with autocast(device, config.amp):
                 out = model(x, None if f_all is None else f_all[idx])
@@ -182,7 +194,7 @@ def fit(
         train_loss = float(total) / max(count, 1)
         if not math.isfinite(train_loss):
             raise FloatingPointError(f"training loss became {train_loss} at epoch {epoch}")
-        val = validation_metric(model, dataset.val, task, batch_size=config.eval_batch_size, amp=config.amp)
+        val = validation_metric(model, val_split, task, batch_size=config.eval_batch_size, amp=config.amp)
         row = {
             "epoch": epoch,
             "train_loss": train_loss,
