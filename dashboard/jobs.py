@@ -114,6 +114,19 @@ class RunState:
         return self.model if self.model.startswith(BASELINE_PREFIX) else f"{self.model} · seed {self.seed}"
 
     @property
+    def detail(self) -> str:
+        """Status in words: ``"epoch 3/20 · loss 0.912 · val 0.341"``, ``"evaluating"``, ``"done"``, ..."""
+        if self.status == "running" and self.model.startswith(BASELINE_PREFIX):
+            text = "fitting"
+        elif self.status == "running":
+            text = f"epoch {self.epoch}/{self.epochs}" if self.epoch < self.epochs else "evaluating"
+        else:
+            text = self.status
+        if self.epoch:
+            text += f" · loss {self.loss:.3f} · val {self.val:.3f}"
+        return f"{text} · {self.error}" if self.error else text
+
+    @property
     def fraction(self) -> float:
         """Share of this run that is done, in [0, 1]."""
         if self.status in FINISHED:

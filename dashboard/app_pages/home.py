@@ -15,9 +15,11 @@ QUICK_START = jobs.JobSpec(
     source=jobs.DatasetSource("checkerboard", {"n_train": 3000, "n_val": 1000, "n_test": 2000}),
     encoders=("direct", "sphere_c_plus", "spherical_harmonics"),
     seeds=(0,),
+    baselines=("knn",),
     config=TrainConfig(epochs=20, lr=5e-3, batch_size=512, patience=0, n_boot=200),
     label=QUICK_START_LABEL,
 )
+
 st.title("LocLab")
 st.markdown(
     "**Location encoders** turn a (longitude, latitude) into a feature vector: "
@@ -31,7 +33,8 @@ st.markdown(
 st.header("Quick start")
 st.caption(
     "Trains direct lon/lat, Sphere2Vec-sphereC+ and spherical harmonics (+MLP) for 20 epochs on a "
-    "3,000-point checkerboard (16 classes on the sphere) in the background, in well under a minute. "
+    "3,000-point checkerboard (16 classes on the sphere), next to a k-nearest-neighbour baseline, in the "
+    "background, in well under a minute. "
     "Runs go to the run store, so they also appear on the other pages."
 )
 registry = data.job_registry()
@@ -50,9 +53,7 @@ if quick_jobs:
         view = job.view()
         st.progress(view.fraction, text=f"{view.status} · {view.seconds:.0f} s")
         for run in view.runs:
-            detail = f"epoch {run.epoch}/{run.epochs}" if run.status == "running" else run.status
-            loss = f" · loss {run.loss:.3f} · val {run.val:.3f}" if run.epoch else ""
-            st.caption(f"{run.label}: {detail}{loss}")
+            st.caption(f"{run.label}: {run.detail}")
         if view.running:
             return
         if busy:  # the job finished while this fragment was polling: rerun the page once to stop polling
@@ -86,6 +87,6 @@ with encoders_tab:
 with datasets_tab:
     st.caption(
         "Embedded datasets ship with LocLab; LocBench datasets need a download "
-        "(`python -m engine data download`) and a data folder on the Train & compare page."
+        "(`python -m engine data download NAME --root DIR`) and a data folder on the Train & compare page."
     )
     st.dataframe(data.dataset_catalogue(), hide_index=True)

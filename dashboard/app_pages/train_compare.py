@@ -30,6 +30,12 @@ METRIC_LABELS = {
     "mae": "MAE",
     "rmse": "RMSE",
 }
+GBS_MEANING = {
+    "marked": "Marked Geo-Bias Score: mean spatial self-information (SSI) of right / wrong predictions; "
+    "higher = the errors cluster more in space (relative geo-bias).",
+    "unmarked": "Unmarked Geo-Bias Score: mean SSI of where the test points are (base geo-bias of the data; "
+    "the same for every model on a dataset).",
+}
 QUICK = profile_config("quick")
 
 st.title("Train & compare")
@@ -204,14 +210,7 @@ def job_panel() -> None:
             if view.running and button.button("Cancel", key=f"cancel-{view.id}", icon=":material/stop:"):
                 job.cancel()
             for run in view.runs:
-                detail = run.status
-                if run.status == "running":
-                    detail = f"epoch {run.epoch}/{run.epochs}" if run.epoch < run.epochs else "evaluating"
-                if run.epoch:
-                    detail += f" · loss {run.loss:.3f} · val {run.val:.3f}"
-                if run.error:
-                    detail += f" · {run.error}"
-                st.progress(run.fraction, text=f"{run.label}: {detail}")
+                st.progress(run.fraction, text=f"{run.label}: {run.detail}")
             with st.expander("Log"):
                 st.code("\n".join(view.messages) or "(empty)", language=None)
     if busy and not registry.active():  # the last job just finished: refresh the page once, stop polling
@@ -248,7 +247,14 @@ with scatter:
     marked = marked_col.radio(
         "Geo-Bias Score", ["marked", "unmarked"], horizontal=True, help="marked: where the model errs"
     )
-    scale = scale_col.radio("Scale", GEOBIAS_SCALES, format_func=SCALE_LABELS.get, horizontal=True)
+    scale = scale_col.radio(
+        "Scale",
+        GEOBIAS_SCALES,
+        index=GEOBIAS_SCALES.index("knn"),
+        format_func=SCALE_LABELS.get,
+        horizontal=True,
+        help="kNN adapts to the point density; fixed radii hold few points on sparse test sets",
+    )
     gbs = f"gbs_{marked}_{scale}"
     if gbs in metrics_here:
         st.plotly_chart(
@@ -256,10 +262,11 @@ with scatter:
                 results,
                 gbs,
                 metric,
-                x_label=f"{marked} Geo-Bias Score, {SCALE_LABELS[scale]} (higher = more geo-biased)",
+                x_label=f"{marked} Geo-Bias Score, {SCALE_LABELS[scale]}",
                 y_label=METRIC_LABELS[metric],
             ),
         )
+        st.caption(GBS_MEANING[marked])
     else:
         st.info(f"These runs have no `{gbs}` score (see each run's `config.json` → run → geobias).")
 

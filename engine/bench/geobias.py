@@ -20,7 +20,11 @@ from engine.io import write_json
 
 REFERENCE_DOC_SECONDS = 178.0
 """PyGBS time for 20,000 points at 100 km on a 2-core machine (docs/geobias.md)."""
-SCALES: dict[str, dict[str, Any]] = {"100km": {"radius_km": 100.0}, "1000km": {"radius_km": 1000.0}, "knn": {"knn": 100}}
+SCALES: dict[str, dict[str, Any]] = {
+    "100km": {"radius_km": 100.0},
+    "1000km": {"radius_km": 1000.0},
+    "knn": {"knn": 100},
+}
 
 
 def clustered_points(n: int, seed: int = 0) -> np.ndarray:
@@ -64,11 +68,21 @@ def run(sizes: list[int], seed: int, naive_n: int, naive_centres: int) -> dict[s
             unmarked, marked = ssi_scores_multi(lonlat, [None, marks], **kw)
             seconds = time.perf_counter() - t0
             total += seconds
-            rows.append({"n": n, "scale": scale, "seconds": seconds,
-                         "presence_points": int(unmarked.n_neighbors.sum()),
-                         "mean_neighbors": float(unmarked.n_neighbors.mean()),
-                         "gbs_unmarked": float(unmarked.ssi.mean()), "gbs_marked": float(marked.ssi.mean())})
-            print(f"n={n:>7} {scale:>6}: {seconds:8.2f} s  (mean n {unmarked.n_neighbors.mean():.1f})", flush=True)
+            rows.append(
+                {
+                    "n": n,
+                    "scale": scale,
+                    "seconds": seconds,
+                    "presence_points": int(unmarked.n_neighbors.sum()),
+                    "mean_neighbors": float(unmarked.n_neighbors.mean()),
+                    "gbs_unmarked": float(unmarked.ssi.mean()),
+                    "gbs_marked": float(marked.ssi.mean()),
+                }
+            )
+            print(
+                f"n={n:>7} {scale:>6}: {seconds:8.2f} s  (mean n {unmarked.n_neighbors.mean():.1f})",
+                flush=True,
+            )
         totals[str(n)] = total
         if n == naive_n and naive_centres > 0:
             fast = next(r for r in rows if r["n"] == n and r["scale"] == "100km")
@@ -77,15 +91,30 @@ def run(sizes: list[int], seed: int, naive_n: int, naive_centres: int) -> dict[s
             reference_ssi(lonlat, [None, marks], centres, radius_km=100.0)
             per_centre = (time.perf_counter() - t0) / centres.shape[0]
             extrapolated = per_centre * n
-            naive = {"n": n, "scale": "100km", "centres_timed": int(centres.shape[0]),
-                     "seconds_per_centre": per_centre, "extrapolated_seconds": extrapolated,
-                     "fast_seconds": fast["seconds"], "speedup_vs_naive": extrapolated / fast["seconds"],
-                     "reference_doc_seconds": REFERENCE_DOC_SECONDS if n == 20_000 else None,
-                     "speedup_vs_reference_doc": REFERENCE_DOC_SECONDS / fast["seconds"] if n == 20_000 else None}
-            print(f"naive dense at n={n}, 100km: {per_centre * 1e3:.2f} ms/centre -> {extrapolated:.1f} s "
-                  f"extrapolated, {naive['speedup_vs_naive']:.1f}x slower than the fast path", flush=True)
-    return {"benchmark": "geobias", "machine": machine_info(), "seed": seed, "results": rows,
-            "total_seconds": totals, "naive": naive}
+            naive = {
+                "n": n,
+                "scale": "100km",
+                "centres_timed": int(centres.shape[0]),
+                "seconds_per_centre": per_centre,
+                "extrapolated_seconds": extrapolated,
+                "fast_seconds": fast["seconds"],
+                "speedup_vs_naive": extrapolated / fast["seconds"],
+                "reference_doc_seconds": REFERENCE_DOC_SECONDS if n == 20_000 else None,
+                "speedup_vs_reference_doc": REFERENCE_DOC_SECONDS / fast["seconds"] if n == 20_000 else None,
+            }
+            print(
+                f"naive dense at n={n}, 100km: {per_centre * 1e3:.2f} ms/centre -> {extrapolated:.1f} s "
+                f"extrapolated, {naive['speedup_vs_naive']:.1f}x slower than the fast path",
+                flush=True,
+            )
+    return {
+        "benchmark": "geobias",
+        "machine": machine_info(),
+        "seed": seed,
+        "results": rows,
+        "total_seconds": totals,
+        "naive": naive,
+    }
 
 
 def _run(args: argparse.Namespace) -> int:

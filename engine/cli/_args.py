@@ -33,11 +33,12 @@ def split_list(text: str | None) -> list[str]:
 
 def format_metrics(metrics: dict[str, dict[str, float]]) -> str:
     """A plain-text table ``metric  value  [low, high]`` of a run's test metrics."""
-    lines = [f"{'metric':<22} {'value':>10}   95% interval"]
+    width = max([len("metric"), *(len(name) for name in metrics)])
+    lines = [f"{'metric':<{width}} {'value':>10}   95% interval"]
     for name, entry in metrics.items():
         value, low, high = (entry.get(k) for k in ("value", "low", "high"))
         if not isinstance(value, int | float):
             continue
-        ci = f"[{low:.4f}, {high:.4f}]" if isinstance(low, float) and low == low and high == high else ""
-        lines.append(f"{name:<22} {value:>10.4f}   {ci}")
+        ci = f"[{low:.4f}, {high:.4f}]" if isinstance(low, float) and isinstance(high, float) else ""
+        lines.append(f"{name:<{width}} {value:>10.4f}   {ci}")
     return "\n".join(lines)

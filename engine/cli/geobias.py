@@ -49,8 +49,10 @@ def read_predictions(args: argparse.Namespace) -> pd.DataFrame:
         bad = ~text.isin(_TRUE | _FALSE)
         if bad.any():
             row = int(np.flatnonzero(bad.to_numpy())[0])
-            raise ValueError(f"column {args.correct_col!r} must be true/false or 1/0; row {row + 2} has "
-                             f"{frame[args.correct_col].iloc[row]!r}")
+            raise ValueError(
+                f"column {args.correct_col!r} must be true/false or 1/0; row {row + 2} has "
+                f"{frame[args.correct_col].iloc[row]!r}"
+            )
         out["correct"] = text.isin(_TRUE).to_numpy()
     if args.error_col:
         out["error"] = _numbers(frame, args.error_col)
@@ -63,8 +65,10 @@ def _numbers(frame: pd.DataFrame, col: str) -> np.ndarray:
     bad = ~np.isfinite(values)
     if bad.any():
         row = int(np.flatnonzero(bad)[0])
-        raise ValueError(f"column {col!r}: {int(bad.sum())} rows are missing or not finite numbers "
-                         f"(first: row {row + 2}, {frame[col].iloc[row]!r})")
+        raise ValueError(
+            f"column {col!r}: {int(bad.sum())} rows are missing or not finite numbers "
+            f"(first: row {row + 2}, {frame[col].iloc[row]!r})"
+        )
     return values
 
 
@@ -76,8 +80,15 @@ def _run(args: argparse.Namespace) -> int:
     if not scales:
         raise ValueError("--scales is empty")
     task = "classification" if args.correct_col else "regression" if args.error_col else "unmarked"
-    rep = report(preds, scales, task=task, max_neighbors=args.max_neighbors, method=args.method,
-                 ties=args.ties, progress=not args.quiet)
+    rep = report(
+        preds,
+        scales,
+        task=task,
+        max_neighbors=args.max_neighbors,
+        method=args.method,
+        ties=args.ties,
+        progress=not args.quiet,
+    )
     write_json(args.out, rep.to_dict(per_point=not args.no_per_point))
     for key, value in rep.summary().items():
         print(f"{key:32s} {'n/a' if value is None else f'{value:.4f}'}")
@@ -97,9 +108,15 @@ def register(sub: argparse._SubParsersAction) -> None:
     kind.add_argument("--unmarked", action="store_true", help="only where the points are (no marks)")
     p.add_argument("--scales", default="100km,1000km,knn", help="comma list of knn and <x>km scales")
     p.add_argument("--max-neighbors", type=int, default=100, help="neighbour cap K_p and kNN K (default 100)")
-    p.add_argument("--method", choices=["pygbs", "exact"], default="pygbs", help="null moments (default pygbs)")
-    p.add_argument("--ties", choices=["reference", "stable"], default="reference",
-                   help="distance-tie rule (default: as the reference)")
+    p.add_argument(
+        "--method", choices=["pygbs", "exact"], default="pygbs", help="null moments (default pygbs)"
+    )
+    p.add_argument(
+        "--ties",
+        choices=["reference", "stable"],
+        default="reference",
+        help="distance-tie rule (default: as the reference)",
+    )
     p.add_argument("--no-per-point", action="store_true", help="omit the per-point arrays from the JSON")
     p.add_argument("--quiet", action="store_true", help="no progress bar")
     p.add_argument("--out", required=True, help="output JSON path")

@@ -164,6 +164,8 @@ def run_one(
     except TrainingCancelled:
         raise
     except Exception as err:
+        if torch.cuda.is_available():
+            torch.cuda.empty_cache()  # after an out-of-memory error, free the cache for the next run
         _record_failure(out, err, record)
         return {
             **record,
@@ -174,6 +176,22 @@ def run_one(
         }
     values = {k: v["value"] for k, v in metrics.items() if isinstance(v, dict) and "value" in v}
     return {**record, "status": "ok", "seconds": seconds, "error": "", "metrics": values}
+
+
+def _check_available(name: str, root: str | None) -> None:
+    """``FileNotFoundError`` naming the first missing file of a downloadable dataset (meta ``files``)."""
+    meta = DATASETS.entry(name).meta
+    files = meta.get("files")
+    if meta.get("embedded") or not files:
+        return
+    if root is None:
+        raise FileNotFoundError(f"dataset {name!r} needs its downloaded files: pass root (--root DIR)")
+    missing = [f for f in files if not (Path(root).expanduser() / f).is_file()]
+    if missing:
+        raise FileNotFoundError(
+            f"dataset {name!r}: {len(missing)} file(s) missing under {root}, e.g. {missing[0]} "
+            "(see `python -m engine data download`)"
+        )
 
 
 def _task_of(name: str) -> str:
@@ -216,8 +234,8 @@ def plan(
             ENCODERS.entry(m)
         if not base and not encoders:
             raise ValueError("bench needs at least one encoder or baseline")
-        b_seeds = list(baseline_seeds) if baseline_seeds is not None else list(seeds[:1])
-        cells[ds] = [(m, s) for s in b_seeds for m in base] + [(m, s) for s in seeds for m in encoders]
+        b_seeds = set(baseline_seeds) if baseline_seeds is not None else {seeds[0]}
+        cells[ds] = [(m, s) for s in seeds for m in (base if s in b_seeds else []) + encoders]
     return cells
 
 
@@ -258,6 +276,8 @@ def bench(
     seed_list = list(range(seeds)) if isinstance(seeds, int) else [int(s) for s in seeds]
     # with a split per model seed, the baselines differ per seed too
     cells = plan(datasets, models, seed_list, baselines, seed_list if split_seed is None else None)
+    for name in cells:  # a missing download fails now, not hours into the sweep
+        _check_available(name, root)
     out = Path(out)
     total = sum(len(c) for c in cells.values())
     records: list[dict[str, Any]] = []

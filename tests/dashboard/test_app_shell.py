@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import time
 from pathlib import Path
 from typing import Any
@@ -64,7 +65,7 @@ def test_train_compare_trains_a_tiny_job_in_the_background(app: AppTest, tmp_pat
     app.switch_page("app_pages/train_compare.py")
     run(app, "train & compare: first run")
     assert "No finished runs" in app.info[-1].value
-    for label, value in (("points: train", 300), ("points: val", 100), ("points: test", 200)):
+    for label, value in (("points: train", 300), ("points: val", 100), ("points: test", 500)):
         widget(app.number_input, label).set_value(value)
     widget(app.multiselect, "Encoders").set_value(["direct"])
     widget(app.multiselect, "Baselines (non-neural, fit once)").set_value(["knn"])
@@ -85,8 +86,34 @@ def test_train_compare_trains_a_tiny_job_in_the_background(app: AppTest, tmp_pat
     run(app, "train & compare: results")
     table = next(m.value for m in app.markdown if m.value.startswith("| model"))
     assert "| direct |" in table and "| baseline:knn |" in table
-    assert len(app.get("plotly_chart")) >= 2  # bars and training curves
+    assert len(app.get("plotly_chart")) == 3  # bars, accuracy vs Geo-Bias Score, training curves
     assert any("done" in m.value for m in app.markdown)
+
+
+def test_a_running_job_can_be_cancelled_from_the_page(app: AppTest, tmp_path: Path) -> None:
+    run(app, "home: first run (cancel test)")
+    app.switch_page("app_pages/train_compare.py")
+    run(app, "train & compare: first run (cancel test)")
+    for label, value in (("points: train", 300), ("points: val", 100), ("points: test", 500)):
+        widget(app.number_input, label).set_value(value)
+    widget(app.multiselect, "Encoders").set_value(["direct"])
+    widget(app.multiselect, "Baselines (non-neural, fit once)").set_value([])
+    widget(app.number_input, "Epochs").set_value(500)
+    widget(app.number_input, "Early-stopping patience (0 = off)").set_value(0)
+    run(app, "train & compare: set up a long job")
+    widget(app.button, "Train 1 run(s)").click()
+    run(app, "train & compare: submit the long job")
+    cancel = [b for b in app.button if b.key and b.key.startswith("cancel-")]
+    assert len(cancel) == 1, "a running job shows one Cancel button"
+    cancel[0].click()
+    run(app, "train & compare: cancel")
+    deadline = time.time() + 60
+    while not any("· cancelled ·" in m.value for m in app.markdown):
+        assert time.time() < deadline, "the job did not stop within 60 s of Cancel"
+        time.sleep(0.5)
+        run(app, "train & compare: poll after cancel")
+    assert not [b for b in app.button if b.key and b.key.startswith("cancel-")]
+    assert list_runs(tmp_path / "runs") == []
 
 
 def test_an_uploaded_table_is_checked_with_clear_errors(app: AppTest) -> None:
@@ -115,6 +142,8 @@ def test_an_uploaded_table_is_checked_with_clear_errors(app: AppTest) -> None:
     assert not app.button(key="train").disabled
 
 
-def test_print_timings() -> None:
-    for label, seconds in TIMINGS.items():
-        print(f"{label}: {seconds:.2f} s")
+def test_record_timings() -> None:
+    """Write the AppTest run times of this module to tests/artifacts/apptest_timings.json (git-ignored)."""
+    artifacts = DASHBOARD.parent / "tests" / "artifacts"
+    artifacts.mkdir(parents=True, exist_ok=True)
+    (artifacts / "apptest_timings.json").write_text(json.dumps(TIMINGS, indent=2))

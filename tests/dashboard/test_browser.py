@@ -123,7 +123,7 @@ def browser_page(server: str, tmp_path_factory: pytest.TempPathFactory) -> Itera
             executable_path=CHROMIUM,
             headless=True,
             args=CHROMIUM_FLAGS,
-            viewport={"width": 1400, "height": 1800},
+            viewport={"width": 1400, "height": 2400},
         )
         context.on("request", lambda request: requests.append(request.url))
         page = context.pages[0] if context.pages else context.new_page()
@@ -209,6 +209,12 @@ def test_every_page_in_a_real_browser(server: str, browser_page: tuple[object, l
         timings["home: quick start, results table (s)"] = time.perf_counter() - start
         wait_until_idle(page)
         page.screenshot(path=str(ARTIFACTS / "page_home_quick_start.png"), full_page=True)
+
+        # a second page sees the job and its runs: Train & compare lists the job and compares the new sweep
+        open_page(page, f"{server}/train_compare", "Train & compare")
+        page.get_by_text("Quick start: 3 encoders on a small checkerboard", exact=False).first.wait_for()
+        page.locator("table").filter(has_text="spherical_harmonics").first.wait_for()
+        page.screenshot(path=str(ARTIFACTS / "page_train_compare_after_quick_start.png"), full_page=True)
     finally:
         (ARTIFACTS / "browser_timings.json").write_text(json.dumps(timings, indent=2))
 

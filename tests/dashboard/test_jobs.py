@@ -12,7 +12,7 @@ from engine.training.config import TrainConfig
 from engine.training.store import list_runs, load_run
 
 TINY = jobs.DatasetSource("checkerboard", {"n_train": 300, "n_val": 100, "n_test": 200, "cache": False})
-CONFIG = TrainConfig(epochs=2, batch_size=128, n_boot=20, patience=0)
+CONFIG = TrainConfig(epochs=2, batch_size=128, n_boot=20, patience=0, geobias=False)
 
 
 def wait(job: jobs.Job, timeout: float = 90.0) -> jobs.JobView:
@@ -47,6 +47,15 @@ def test_baselines_run_once_at_the_first_seed(tmp_path: Path) -> None:
     assert [(r.model, r.seed) for r in view.runs] == [("baseline:knn", 3), ("direct", 3), ("direct", 4)]
     assert (Path(view.out_dir) / "summary.md").is_file() and (Path(view.out_dir) / "summary.csv").is_file()
     assert len(list_runs(tmp_path)) == 3
+
+
+def test_geobias_scores_reach_the_run_store(tmp_path: Path) -> None:
+    source = jobs.DatasetSource("checkerboard", {"n_train": 300, "n_val": 100, "n_test": 500, "cache": False})
+    config = CONFIG.replace(geobias=True)
+    view = wait(jobs.JobRegistry().submit(jobs.JobSpec(source, ("direct",), config=config, store=tmp_path)))
+    assert view.status == "done", view.messages
+    metrics = load_run(view.result_paths[0]).metrics
+    assert {"gbs_marked_100km", "gbs_unmarked_1000km", "gbs_marked_knn"} <= set(metrics)
 
 
 def test_progress_is_reported_while_running(tmp_path: Path) -> None:

@@ -247,3 +247,13 @@ def test_profiles() -> None:
     assert not for_dataset(paper, "yfcc").balanced and for_dataset(paper, "fmow").balanced
     with pytest.raises(ValueError, match="unknown profile"):
         profile_config("slow")
+
+
+def test_missing_downloads_fail_before_any_run(fast: TrainConfig, tmp_path: Path) -> None:
+    with pytest.raises(FileNotFoundError, match="pass root"):
+        bench(["checkerboard", "yfcc"], ["xyz"], 1, tmp_path, config=fast, progress=False)
+    with pytest.raises(FileNotFoundError, match=r"train_test_split\.csv"):
+        bench(["yfcc"], ["xyz"], 1, tmp_path, config=fast, root=str(tmp_path), progress=False)
+    assert not (tmp_path / "checkerboard").exists()
+    per_seed = plan(["checkerboard"], ["xyz"], [0, 1], ["knn"], baseline_seeds=[0, 1])["checkerboard"]
+    assert per_seed == [("baseline:knn", 0), ("xyz", 0), ("baseline:knn", 1), ("xyz", 1)]

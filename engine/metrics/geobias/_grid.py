@@ -27,14 +27,14 @@ WINDOWS = ((np.array([-1, 0, 1]), 3, "round"), (np.array([-1, 0, 1, 2]), 7, "flo
 and that many positions per ring nearest in longitude; points that fail the coverage check try the next."""
 CANDIDATES = 12
 """Background candidates kept per presence point (the nearest of its window)."""
-GRID_CODE_BITS = 19
-QBITS = 20
-"""Low mantissa bits of chord² replaced by a point code: distances within ~2⁻³² relative count as ties,
-broken by the code (presence before background, then by position), which gives one total order."""
+GRID_CODE_BITS = 23
+QBITS = 24
+"""Low mantissa bits of chord² replaced by a point code: distances within ~2⁻²⁸ relative count as ties,
+broken by the code (data points by input index, then background points), which gives one total order."""
 
 
 GRID_CODE = 1 << GRID_CODE_BITS
-"""Tie code of grid point id h is GRID_CODE + h; presence points use their position (< GRID_CODE)."""
+"""Tie code of grid point id h is GRID_CODE + h; data points use their input index (< GRID_CODE)."""
 
 
 def sort_keys(d2: np.ndarray, code: np.ndarray | int) -> np.ndarray:
@@ -109,9 +109,24 @@ def grid_template(n_rings: int, weight_k: int) -> GridTemplate:
     pairs: list[np.ndarray] = []
     ratio = np.zeros(m)
     hi = max_spacing(n_rings)
-    base = GridTemplate(n_rings, weight_k, ring_size, ring_start, ring, np.cos(alpha), np.sin(alpha), alpha,
-                        np.sin(alpha / 2), np.cos(alpha / 2),
-                        np.zeros((m, 0), np.int64), np.zeros((m, 0), np.int64), np.zeros((m, 0)), 0.0, ratio, ring_size * 0.0)
+    base = GridTemplate(
+        n_rings,
+        weight_k,
+        ring_size,
+        ring_start,
+        ring,
+        np.cos(alpha),
+        np.sin(alpha),
+        alpha,
+        np.sin(alpha / 2),
+        np.cos(alpha / 2),
+        np.zeros((m, 0), np.int64),
+        np.zeros((m, 0), np.int64),
+        np.zeros((m, 0)),
+        0.0,
+        ratio,
+        ring_size * 0.0,
+    )
     for delta in np.geomspace(hi * 1e-4, hi, 7):
         pts = grid_points(base, float(delta))
         kq = min(m, want + 12)
@@ -135,9 +150,24 @@ def grid_template(n_rings: int, weight_k: int) -> GridTemplate:
     nbr_ring = np.concatenate([ring, [1]])[nbr]
     sa = np.full((m, width), np.inf)
     sa[g, slot] = np.sin((alpha[g] - alpha[h]) / 2) ** 2
-    return GridTemplate(n_rings, weight_k, ring_size, ring_start, ring, base.cos_a, base.sin_a, alpha,
-                        base.sa2, base.ca2,
-                        nbr, nbr_ring, sa, float(ratio.max()) * 1.05, ratio * 1.05, dk_ring * 1.05)
+    return GridTemplate(
+        n_rings,
+        weight_k,
+        ring_size,
+        ring_start,
+        ring,
+        base.cos_a,
+        base.sin_a,
+        alpha,
+        base.sa2,
+        base.ca2,
+        nbr,
+        nbr_ring,
+        sa,
+        float(ratio.max()) * 1.05,
+        ratio * 1.05,
+        dk_ring * 1.05,
+    )
 
 
 @dataclass(frozen=True, eq=False)
@@ -161,7 +191,8 @@ def grid_neighbour_keys(tmpl: GridTemplate, gid: np.ndarray, owner: np.ndarray, 
     """Keys of the candidate grid-only neighbours (``nbr``, unsorted) of grid points ``gid`` of centres
     ``owner``: ``[Q, S]`` :func:`sort_keys` of chord² = 4 sin²(Δt δ/2) + 4 sin(t_g δ) sin(t_h δ) sin²(Δα/2),
     code ``GRID_CODE + id``. The candidates hold every grid point ranked among the first k + 2 (ties
-    included), so "fewer than k of them are closer" is exact."""
+    included), so "fewer than k of them are closer" is exact.
+    """
     tg = tmpl.ring[gid][:, None]
     th = tmpl.nbr_ring[gid]
     rows = owner[:, None]
@@ -179,14 +210,17 @@ def pole_frame(points: np.ndarray, centre: np.ndarray, centre_latlon: np.ndarray
     cl, sl, cp, sp = np.cos(lon), np.sin(lon), np.cos(lat), np.sin(lat)
     ux = cl * d[:, 0] + sl * d[:, 1]
     uy = cl * d[:, 1] - sl * d[:, 0]
-    return np.stack([sp * ux - cp * d[:, 2], uy, 0.5 * (d * d).sum(-1)], axis=-1)
+    return np.stack([sp * ux - cp * d[:, 2], uy, 0.5 * (d[:, 0] ** 2 + d[:, 1] ** 2 + d[:, 2] ** 2)], axis=-1)
 
 
 @dataclass(frozen=True, eq=False)
 class Polar:
-    """Presence points in polar form around their centre: colatitude θ (as sin/cos of θ/2), sin θ and
-    longitude α (as sin/cos of α/2); chord² to grid point (t, j) is then
-    4 (sin(θ/2) cos(tδ/2) − cos(θ/2) sin(tδ/2))² + 4 sin θ sin(tδ) (sin(α/2) cos(α_j/2) − cos(α/2) sin(α_j/2))²."""
+    """Presence points in polar form around their centre.
+
+    Colatitude θ (also as sin/cos of θ/2), sin θ and longitude α (as sin/cos of α/2); the chord² to grid
+    point (t, j) is then 4 sin²((θ − tδ)/2) + 4 sin θ sin(tδ) sin²((α − α_j)/2), with both half-angle sines
+    expanded by the difference formula (no trigonometry per candidate).
+    """
 
     theta: np.ndarray
     s2: np.ndarray
@@ -215,38 +249,48 @@ def presence_candidates(
     out (:data:`WINDOWS` in turn, then all m grid points).
     """
     n_p = pol.theta.shape[0]
-    ids = np.zeros((n_p, CANDIDATES), np.int64)
-    d2 = np.full((n_p, CANDIDATES), np.inf)
+    parts: list[tuple[np.ndarray, np.ndarray, np.ndarray]] = []
     todo = np.arange(n_p)
     for offsets, per_ring, base in WINDOWS:
         sub = Polar(*(getattr(pol, f)[todo] for f in Polar.__dataclass_fields__))
         wi, wd, ok = _window(tmpl, sub, owner[todo], delta[todo], rt, offsets, per_ring, base, kth)
-        _keep_nearest(ids, d2, todo[ok], wi[ok], wd[ok], tmpl.dk_ratio * rt.hav[owner[todo[ok]], 1])
+        parts.append((todo[ok], wi[ok], wd[ok]))
         todo = todo[~ok]
         if todo.size == 0:
-            return ids, d2
-    wi, wd = _brute_candidates(tmpl, pol, todo, owner[todo], rt, CANDIDATES + 1)
-    _keep_nearest(ids, d2, todo, wi, wd, tmpl.dk_ratio * rt.hav[owner[todo], 1])
+            break
+    if todo.size:
+        wi, wd = _brute_candidates(tmpl, pol, todo, owner[todo], rt, 4 * CANDIDATES)
+        parts.append((todo, wi, wd))
+    # Keep the nearest CANDIDATES per point, or more where that many background points lie within reach
+    # of an intrusion (d² ≤ the largest d_k², large spacings on a curved grid).
+    width = CANDIDATES
+    for rows, wi, wd in parts:
+        if rows.size and wi.shape[1] > width:
+            reach = (wd <= (tmpl.dk_ratio * rt.hav[owner[rows], 1])[:, None]).sum(1).max()
+            width = max(width, min(int(reach) + 1, wi.shape[1]))
+    ids = np.zeros((n_p, width), np.int64)
+    d2 = np.full((n_p, width), np.inf)
+    for rows, wi, wd in parts:
+        if wi.shape[1] > width:
+            part = np.argpartition(wd, width - 1, axis=1)[:, :width]
+            wi, wd = np.take_along_axis(wi, part, 1), np.take_along_axis(wd, part, 1)
+        ids[rows, : wi.shape[1]] = wi
+        d2[rows, : wi.shape[1]] = wd
     return ids, d2
 
 
-def _keep_nearest(ids: np.ndarray, d2: np.ndarray, rows: np.ndarray, wi: np.ndarray, wd: np.ndarray,
-                  bound: np.ndarray) -> None:
-    """Store the :data:`CANDIDATES` nearest of a window's candidates into rows ``rows`` of (ids, d2);
-    the ones left out must lie beyond ``bound`` (≥ every d_k(g)²), so no intrusion is lost."""
-    if wi.shape[1] > CANDIDATES:
-        part = np.argpartition(wd, CANDIDATES, axis=1)
-        if (np.take_along_axis(wd, part[:, CANDIDATES:], 1).min(1, initial=np.inf) <= bound).any():
-            raise RuntimeError("more background points than expected near a presence point")
-        wi, wd = np.take_along_axis(wi, part[:, :CANDIDATES], 1), np.take_along_axis(wd, part[:, :CANDIDATES], 1)
-    ids[rows, : wi.shape[1]] = wi
-    d2[rows, : wi.shape[1]] = wd
-
-
-def _chord2(pol: Polar, sel: np.ndarray | slice, hs: np.ndarray, hc: np.ndarray, sn: np.ndarray,
-            saj: np.ndarray, caj: np.ndarray) -> np.ndarray:
+def _chord2(
+    pol: Polar,
+    sel: np.ndarray | slice,
+    hs: np.ndarray,
+    hc: np.ndarray,
+    sn: np.ndarray,
+    saj: np.ndarray,
+    caj: np.ndarray,
+) -> np.ndarray:
     """chord² from rows ``sel`` of ``pol`` to grid points with ring values (hs, hc, sn) and (saj, caj);
-    ring arrays broadcast against the grid-point arrays, which carry one more trailing axis."""
+    ring arrays broadcast against the grid-point arrays, which carry one more trailing axis.
+    """
     s2, c2 = pol.s2[sel][:, None], pol.c2[sel][:, None]
     a = 4 * (s2 * hc - c2 * hs) ** 2
     b = 4 * pol.sin[sel][:, None] * sn
@@ -255,8 +299,15 @@ def _chord2(pol: Polar, sel: np.ndarray | slice, hs: np.ndarray, hc: np.ndarray,
 
 
 def _window(
-    tmpl: GridTemplate, pol: Polar, owner: np.ndarray, delta: np.ndarray, rt: RingTables,
-    offsets: np.ndarray, per_ring: int, base: str, kth: int,
+    tmpl: GridTemplate,
+    pol: Polar,
+    owner: np.ndarray,
+    delta: np.ndarray,
+    rt: RingTables,
+    offsets: np.ndarray,
+    per_ring: int,
+    base: str,
+    kth: int,
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Candidates of one window and whether they are certified complete (see :func:`presence_candidates`)."""
     big_l, n_p = tmpl.n_rings, pol.theta.shape[0]
@@ -298,8 +349,15 @@ def _brute_candidates(
     """The ``width`` nearest grid points of presence rows ``sel``, by brute force over the template."""
     rows = owner[:, None]
     t = tmpl.ring[None, :]
-    d2 = _chord2(pol, sel, rt.half_sin[rows, t], rt.half_cos[rows, t], rt.sin[rows, t],
-                 tmpl.sa2[None, :, None], tmpl.ca2[None, :, None])[..., 0]
+    d2 = _chord2(
+        pol,
+        sel,
+        rt.half_sin[rows, t],
+        rt.half_cos[rows, t],
+        rt.sin[rows, t],
+        tmpl.sa2[None, :, None],
+        tmpl.ca2[None, :, None],
+    )[..., 0]
     width_eff = min(width, tmpl.size)
     ids = np.argpartition(d2, width_eff - 1, axis=1)[:, :width_eff]
     out_ids = np.zeros((sel.shape[0], width), np.int64)

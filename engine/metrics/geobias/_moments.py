@@ -77,7 +77,12 @@ def pygbs_moments(cats: np.ndarray, counts: np.ndarray) -> tuple[np.ndarray, np.
 
 
 def exact_moments(
-    m_total: np.ndarray, s0: np.ndarray, s1: np.ndarray, s2: np.ndarray, sum_x2: np.ndarray, sum_x4: np.ndarray
+    m_total: np.ndarray,
+    s0: np.ndarray,
+    s1: np.ndarray,
+    s2: np.ndarray,
+    sum_x2: np.ndarray,
+    sum_x4: np.ndarray,
 ) -> tuple[np.ndarray, np.ndarray]:
     """Cliff–Ord randomisation mean and standard deviation of the unscaled Ī for the actual W."""
     big_m = m_total.astype(np.float64)

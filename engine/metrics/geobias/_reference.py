@@ -41,7 +41,7 @@ def reference_grid_latlon(
 
 
 def reference_rdist(a: np.ndarray, b: np.ndarray) -> np.ndarray:
-    """sklearn's reduced haversine distance between (lat, lon) radians rows, query ``a`` to data ``b``."""
+    """Sklearn's reduced haversine distance between (lat, lon) radians rows, query ``a`` to data ``b``."""
     s0 = np.sin(0.5 * (a[..., 0] - b[..., 0]))
     s1 = np.sin(0.5 * (a[..., 1] - b[..., 1]))
     return s0 * s0 + np.cos(a[..., 0]) * np.cos(b[..., 0]) * s1 * s1
@@ -95,8 +95,14 @@ def dense_moran(rows: np.ndarray, cols: np.ndarray, values: np.ndarray) -> float
 
 
 def reference_ssi(
-    lonlat: np.ndarray, marks_list: list[np.ndarray | None], centres: np.ndarray, *, radius_km: float,
-    max_neighbors: int = 100, weight_k: int = 4, dense: bool = True,
+    lonlat: np.ndarray,
+    marks_list: list[np.ndarray | None],
+    centres: np.ndarray,
+    *,
+    radius_km: float,
+    max_neighbors: int = 100,
+    weight_k: int = 4,
+    dense: bool = True,
 ) -> np.ndarray:
     """The reference algorithm, one centre at a time: BallTree neighbourhoods, PyGBS grid, BallTree k-NN
     and (``dense``) an M × M weight matrix. Returns SSI ``[len(marks_list), len(centres)]``.

@@ -86,7 +86,8 @@ class GeoBiasReport:
 
     def summary(self) -> dict[str, float | None]:
         """Flat dataset scores: ``gbs_unmarked_<scale>``, ``gbs_marked_<scale>`` and the ``_weighted`` and
-        ``_wrong`` (marked, wrong centres only) variants."""
+        ``_wrong`` (marked, wrong centres only) variants.
+        """
         out: dict[str, float | None] = {}
         for name, sc in self.scales.items():
             out[f"gbs_unmarked_{name}"] = sc.unmarked_scores.mean
@@ -102,7 +103,9 @@ class GeoBiasReport:
         scales = {}
         for name, sc in self.scales.items():
             entry: dict[str, Any] = {
-                "radius_km": sc.radius_km, "knn": sc.knn, "h3_resolution": sc.h3_resolution,
+                "radius_km": sc.radius_km,
+                "knn": sc.knn,
+                "h3_resolution": sc.h3_resolution,
                 "unmarked": _clean(sc.unmarked_scores.__dict__),
                 "marked": None if sc.marked_scores is None else _clean(sc.marked_scores.__dict__),
                 "hotspots": {c: _clean(sc.hotspots[c].tolist()) for c in sc.hotspots.columns},
@@ -116,8 +119,14 @@ class GeoBiasReport:
                 if sc.radius_km is None:
                     entry["per_point"]["radius_km"] = _clean(sc.unmarked.radius_km.tolist())
             scales[name] = entry
-        return {"n_points": self.n_points, "task": self.task, "mark_rule": self.mark_rule,
-                "params": _clean(self.params), "summary": _clean(self.summary()), "scales": scales}
+        return {
+            "n_points": self.n_points,
+            "task": self.task,
+            "mark_rule": self.mark_rule,
+            "params": _clean(self.params),
+            "summary": _clean(self.summary()),
+            "scales": scales,
+        }
 
 
 def _clean(obj: Any) -> Any:
@@ -131,7 +140,9 @@ def _clean(obj: Any) -> Any:
     return obj
 
 
-def marks_from_predictions(predictions: pd.DataFrame, task: Task = "auto") -> tuple[np.ndarray | None, str, str]:
+def marks_from_predictions(
+    predictions: pd.DataFrame, task: Task = "auto"
+) -> tuple[np.ndarray | None, str, str]:
     """(marks, task, rule) from a ``correct`` (bool) or ``error`` (float) column.
 
     Classification: +1 correct / −1 wrong. Regression: +1 where |error| ≤ median |error|, −1 otherwise.
@@ -139,23 +150,34 @@ def marks_from_predictions(predictions: pd.DataFrame, task: Task = "auto") -> tu
     has_c, has_e = "correct" in predictions.columns, "error" in predictions.columns
     if task == "auto":
         if has_c and has_e:
-            raise ValueError("predictions has both 'correct' and 'error'; pass task='classification' or 'regression'")
+            raise ValueError(
+                "predictions has both 'correct' and 'error'; pass task='classification' or 'regression'"
+            )
         task = "classification" if has_c else "regression" if has_e else "unmarked"
     if task == "unmarked":
         return None, task, "none"
     col = "correct" if task == "classification" else "error"
     if col not in predictions.columns:
-        raise ValueError(f"task={task!r} needs a {col!r} column; columns present: {', '.join(map(str, predictions.columns))}")
+        present = ", ".join(map(str, predictions.columns))
+        raise ValueError(f"task={task!r} needs a {col!r} column; columns present: {present}")
     values = predictions[col]
     if task == "classification":
-        if values.isna().any() or not (pd.api.types.is_bool_dtype(values) or set(pd.unique(values)) <= {0, 1}):
+        if values.isna().any() or not (
+            pd.api.types.is_bool_dtype(values) or set(pd.unique(values)) <= {0, 1}
+        ):
             raise ValueError("'correct' must be boolean (True/False or 1/0) with no missing values")
         return np.where(values.to_numpy().astype(bool), 1.0, -1.0), task, "+1 correct / -1 wrong"
     err = pd.to_numeric(values, errors="coerce").to_numpy(dtype=np.float64)
     if not np.isfinite(err).all():
-        raise ValueError(f"'error' has {int((~np.isfinite(err)).sum())} missing, non-numeric or infinite values")
+        raise ValueError(
+            f"'error' has {int((~np.isfinite(err)).sum())} missing, non-numeric or infinite values"
+        )
     absolute = np.abs(err)
-    return np.where(absolute <= np.median(absolute), 1.0, -1.0), task, "+1 where |error| <= median |error|, else -1"
+    return (
+        np.where(absolute <= np.median(absolute), 1.0, -1.0),
+        task,
+        "+1 where |error| <= median |error|, else -1",
+    )
 
 
 def report(
@@ -179,9 +201,14 @@ def report(
         predictions: one row per test point.
         scales: "100km", "1000km", "knn" or any "<x>km".
         task: "auto" picks classification (``correct``), regression (``error``) or unmarked (neither).
-        max_neighbors: the neighbour cap K_p of the fixed scales; knn: K of the kNN scale (default K_p).
-        weight_k, density, method, ties: see :func:`~engine.metrics.geobias.ssi_scores`.
-        lon_col, lat_col: coordinate columns (degrees).
+        max_neighbors: the neighbour cap K_p of the fixed scales (N ≥ K_p is required).
+        knn: K of the kNN scale (default: ``max_neighbors``).
+        weight_k: k of the k-NN weight graph (see :func:`~engine.metrics.geobias.ssi_scores`).
+        density: background density, "auto" or points per square radian.
+        method: "pygbs" (reference moments) or "exact" (Cliff–Ord moments).
+        ties: "reference" (PyGBS's tie breaking) or "stable".
+        lon_col: longitude column (degrees).
+        lat_col: latitude column (degrees).
         progress: tqdm bars.
 
     Returns:
@@ -189,7 +216,9 @@ def report(
     """
     for col in (lon_col, lat_col):
         if col not in predictions.columns:
-            raise ValueError(f"column {col!r} not found; columns present: {', '.join(map(str, predictions.columns))}")
+            raise ValueError(
+                f"column {col!r} not found; columns present: {', '.join(map(str, predictions.columns))}"
+            )
     lonlat = predictions[[lon_col, lat_col]].to_numpy(dtype=np.float64)
     marks, task_used, rule = marks_from_predictions(predictions, task)
     wrong = None if marks is None else marks < 0
@@ -198,20 +227,42 @@ def report(
     k_knn = int(knn if knn is not None else max_neighbors)
     cells_by_res: dict[int, np.ndarray] = {}
     for name, (km, res) in parsed.items():
-        kw: dict[str, Any] = {"knn": k_knn} if km is None else {"radius_km": km, "max_neighbors": max_neighbors}
-        res_list = ssi_scores_multi(lonlat, [None] if marks is None else [None, marks], weight_k=weight_k,
-                                    density=density, method=method, ties=ties, progress=progress, **kw)
+        kw: dict[str, Any] = (
+            {"knn": k_knn} if km is None else {"radius_km": km, "max_neighbors": max_neighbors}
+        )
+        res_list = ssi_scores_multi(
+            lonlat,
+            [None] if marks is None else [None, marks],
+            weight_k=weight_k,
+            density=density,
+            method=method,
+            ties=ties,
+            progress=progress,
+            **kw,
+        )
         unmarked, marked = res_list[0], (res_list[1] if marks is not None else None)
         if res not in cells_by_res:
             cells_by_res[res] = np.array([h3.latlng_to_cell(lat, lon, res) for lon, lat in lonlat.tolist()])
         out[name] = ScaleReport(
-            scale=name, radius_km=km, knn=k_knn if km is None else None, h3_resolution=res, unmarked=unmarked,
-            marked=marked, unmarked_scores=DatasetScores.of(unmarked, wrong),
+            scale=name,
+            radius_km=km,
+            knn=k_knn if km is None else None,
+            h3_resolution=res,
+            unmarked=unmarked,
+            marked=marked,
+            unmarked_scores=DatasetScores.of(unmarked, wrong),
             marked_scores=None if marked is None else DatasetScores.of(marked, wrong),
             hotspots=_hotspots(cells_by_res[res], unmarked, marked),
         )
-    params = {"max_neighbors": max_neighbors, "knn": k_knn, "weight_k": weight_k, "density": density,
-              "method": method, "ties": ties, "h3_resolution": {n: r for n, (_, r) in parsed.items()}}
+    params = {
+        "max_neighbors": max_neighbors,
+        "knn": k_knn,
+        "weight_k": weight_k,
+        "density": density,
+        "method": method,
+        "ties": ties,
+        "h3_resolution": {n: r for n, (_, r) in parsed.items()},
+    }
     return GeoBiasReport(n_points=lonlat.shape[0], task=task_used, mark_rule=rule, scales=out, params=params)
 
 
@@ -221,7 +272,8 @@ def _hotspots(cells: np.ndarray, unmarked: SSIScores, marked: SSIScores | None) 
     if marked is not None:
         frame["ssi_marked"] = marked.ssi
     agg = frame.groupby("cell", sort=False).agg(
-        n_points=("ssi_unmarked", "size"), mean_unmarked=("ssi_unmarked", "mean"),
+        n_points=("ssi_unmarked", "size"),
+        mean_unmarked=("ssi_unmarked", "mean"),
         **({"mean_marked": ("ssi_marked", "mean")} if marked is not None else {}),
     )
     return agg.reset_index().sort_values(["n_points", "cell"], ascending=[False, True], ignore_index=True)

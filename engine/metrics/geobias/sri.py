@@ -29,7 +29,7 @@ from scipy.spatial import cKDTree
 from scipy.special import rel_entr
 
 from engine.geo import EARTH_RADIUS_KM
-from engine.metrics.geobias.ssi import _lonlat, _marks, _unit
+from engine.metrics.geobias._inputs import as_lonlat, check_radius, unit_vectors
 
 Partition = Literal["scale_grid", "distance_lag", "direction_sector"]
 SMOOTH = 1e-8
@@ -99,31 +99,34 @@ def sri_scores(
 
     Args:
         lonlat: ``[N, 2]`` (lon, lat) degrees; every point is a centre.
-        marks: one value per point (e.g. +1 correct / −1 wrong).
+        marks: one value per point (e.g. +1 correct / −1 wrong, or 1/0 hits; any finite values).
         radius_km: neighbourhood radius.
-        partition: ``"scale_grid"`` (needs ``scale_km``: cell side, as an angle on lat/lon in radians =
-            km / 6371), ``"distance_lag"`` (needs ``lag_km``) or ``"direction_sector"`` (``n_sectors``).
-        bins: histogram bins; threshold: minimum partition size.
+        partition: ``"scale_grid"``, ``"distance_lag"`` or ``"direction_sector"``.
+        scale_km: side of the scale-grid cells, applied to latitude and longitude in radians (km / 6371),
+            as the reference does; cells are anchored at the centre.
+        lag_km: width of the distance rings around the centre.
+        n_sectors: number of direction sectors (compass bearings, the first starting at north).
+        bins: histogram bins over the neighbourhood's value range.
+        threshold: minimum partition size; smaller partitions are ignored.
 
     Returns:
         :class:`SRIScores`.
     """
-    arr = _lonlat(lonlat, "lonlat")
-    vals = _marks(marks, arr.shape[0]) if marks is not None else None
-    if vals is None:
-        raise ValueError("sri_scores needs marks")
-    if not 0 < radius_km <= EARTH_RADIUS_KM * math.pi / 2:
-        raise ValueError(f"radius_km must be in (0, {EARTH_RADIUS_KM * math.pi / 2:.0f}], got {radius_km}")
+    arr = as_lonlat(lonlat)
+    vals = np.asarray(marks.detach().cpu() if isinstance(marks, torch.Tensor) else marks, np.float64).ravel()
+    if vals.shape[0] != arr.shape[0] or not np.isfinite(vals).all():
+        raise ValueError(f"marks must hold {arr.shape[0]} finite values, got {vals.shape[0]} (or NaN/inf)")
+    radius = check_radius(radius_km)
     step = {"scale_grid": scale_km, "distance_lag": lag_km, "direction_sector": 1.0}.get(partition)
     if partition not in ("scale_grid", "distance_lag", "direction_sector"):
         raise ValueError(f"partition must be scale_grid, distance_lag or direction_sector, got {partition!r}")
     if step is None or step <= 0:
-        raise ValueError(f"partition {partition!r} needs a positive {'scale_km' if partition == 'scale_grid' else 'lag_km'}")
+        need = "scale_km" if partition == "scale_grid" else "lag_km"
+        raise ValueError(f"partition {partition!r} needs a positive {need}")
     if bins < 1 or threshold < 1 or n_sectors < 1:
         raise ValueError("bins, threshold and n_sectors must be positive")
     latlon = np.radians(arr[:, ::-1])
-    xyz = _unit(latlon)
-    radius = radius_km / EARTH_RADIUS_KM
+    xyz = unit_vectors(latlon)
     lists = cKDTree(xyz).query_ball_point(xyz, r=2 * math.sin(radius / 2) * (1 + 1e-12), workers=-1)
     count = np.array([len(x) for x in lists], np.int64)
     cen = np.repeat(np.arange(arr.shape[0]), count)
@@ -139,7 +142,10 @@ def sri_scores(
     np.minimum.at(lo, cen, v)
     np.maximum.at(hi, cen, v)
     b = histogram_bins(v, lo[cen], hi[cen], bins)
-    p = np.bincount(cen * bins + b, minlength=arr.shape[0] * bins).reshape(-1, bins) / np.maximum(n_c, 1)[:, None]
+    p = (
+        np.bincount(cen * bins + b, minlength=arr.shape[0] * bins).reshape(-1, bins)
+        / np.maximum(n_c, 1)[:, None]
+    )
     ok = part >= 0
     cp = cen[ok] * n_parts + part[ok]
     size = np.bincount(cp, minlength=arr.shape[0] * n_parts)
@@ -152,13 +158,20 @@ def sri_scores(
     num = np.bincount(owner, kl * w, minlength=arr.shape[0])
     den = np.bincount(owner, w, minlength=arr.shape[0])
     sri = np.where(den > 0, num / np.where(den > 0, den, 1), 0.0)
-    return SRIScores(sri=sri, n_partitions=np.bincount(owner, minlength=arr.shape[0]), n_neighbors=n_c,
-                     partition=partition)
+    return SRIScores(
+        sri=sri, n_partitions=np.bincount(owner, minlength=arr.shape[0]), n_neighbors=n_c, partition=partition
+    )
 
 
 def _partition_ids(
-    latlon: np.ndarray, cen: np.ndarray, mem: np.ndarray, dist: np.ndarray, partition: str, radius: float,
-    step: float, n_sectors: int,
+    latlon: np.ndarray,
+    cen: np.ndarray,
+    mem: np.ndarray,
+    dist: np.ndarray,
+    partition: str,
+    radius: float,
+    step: float,
+    n_sectors: int,
 ) -> tuple[np.ndarray, int]:
     """Partition id of each (centre, member) pair (−1: in no partition) and the number of ids per centre."""
     lat_c, lon_c = latlon[cen, 0], latlon[cen, 1]
@@ -183,6 +196,8 @@ def _partition_ids(
         valid = (i >= -half) & (i < half) & (j >= -half) & (j < half)
         return np.where(valid, (i + half) * 2 * half + (j + half), -1), 4 * half * half
     dlon = lon - lon_c
-    bearing = np.arctan2(np.sin(dlon) * np.cos(lat), np.cos(lat_c) * np.sin(lat) - np.sin(lat_c) * np.cos(lat) * np.cos(dlon))
+    bearing = np.arctan2(
+        np.sin(dlon) * np.cos(lat), np.cos(lat_c) * np.sin(lat) - np.sin(lat_c) * np.cos(lat) * np.cos(dlon)
+    )
     sector = np.floor(np.mod(bearing, 2 * np.pi) / (2 * np.pi / n_sectors)).astype(np.int64) % n_sectors
     return np.where(dist > 0, sector, -1), n_sectors

@@ -5,32 +5,40 @@ radius r (or, for the kNN scale, the K nearest with r = the distance to the K-th
 0 is added (:mod:`._grid`); values z are 1 (unmarked) or the mark v (marked, v ≠ 0); W is the directed k-NN
 graph over the M = n + m points; Ī = xᵀWx with x = z − z̄; and SSI = −ln(2Φ(−|Ī − μ|/σ) + 1e-256) with the
 null moments of :mod:`._moments`. One k-d tree on unit vectors finds all neighbourhoods (chord order equals
-haversine order); Ī comes from the presence-touching edges only (:mod:`._graph`); nothing is O(M²).
+haversine order); Ī comes from the presence-touching edges only (:mod:`._graph`); nothing is O(M²) except
+the optional exact moments.
 """
 
 from __future__ import annotations
 
+import itertools
 import math
 import os
 from collections.abc import Sequence
-from concurrent.futures import ThreadPoolExecutor, as_completed
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
-from typing import Literal
 
 import numpy as np
 import torch
 from scipy.spatial import cKDTree
 from tqdm import tqdm
 
-from engine.geo import EARTH_RADIUS_KM, check_lonlat
+from engine.geo import EARTH_RADIUS_KM
 from engine.metrics.geobias._graph import Batch, GridTables, dense_edges, fast_graph, grid_tables, moran_fast
 from engine.metrics.geobias._grid import grid_template, max_spacing
+from engine.metrics.geobias._inputs import (
+    Density,
+    Method,
+    Ties,
+    as_lonlat,
+    as_marks,
+    check_options,
+    check_radius,
+    unit_vectors,
+)
 from engine.metrics.geobias._moments import categories, exact_moments, pygbs_moments, tail_ssi
 from engine.metrics.geobias._reference import reference_background, reference_density
 
-Method = Literal["pygbs", "exact"]
-Ties = Literal["reference", "stable"]
-Density = Literal["auto"] | float
 MIN_RADIUS_RAD = 1e-6
 """Floor of the kNN-scale radius (≈ 6 m), for neighbourhoods of coincident points."""
 BATCH_POINTS = 12_000
@@ -39,7 +47,7 @@ BATCH_POINTS = 12_000
 
 @dataclass(frozen=True, eq=False)
 class SSIScores:
-    """Per-centre results in input order (every point is a centre); arrays of length N.
+    """Per-centre results (every point a centre, in input order, or the order of ``centres``).
 
     ``ssi`` the score, ``n_neighbors`` the presence count n (centre included), ``n_background`` m,
     ``moran_i`` Ī, ``expected``/``std`` the null μ and σ, ``z`` = (Ī − μ)/σ, ``radius_km`` the radius used.
@@ -74,162 +82,128 @@ class NeighbourhoodSSI:
     background_lonlat: np.ndarray
 
 
-def _lonlat(lonlat: torch.Tensor | np.ndarray, name: str) -> np.ndarray:
-    """Validated ``[N, 2]`` float64 numpy copy of (lon, lat) degrees."""
-    if isinstance(lonlat, torch.Tensor):
-        check_lonlat(lonlat if lonlat.is_floating_point() else lonlat.double(), name)
-        arr = lonlat.detach().cpu().double().numpy()
-    else:
-        arr = np.asarray(lonlat, dtype=np.float64)
-        check_lonlat(arr, name)
-    if arr.ndim != 2 or arr.shape[0] == 0:
-        raise ValueError(f"{name} must be a non-empty [N, 2] array of (lon, lat) degrees, got {arr.shape}")
-    return arr
-
-
-def _marks(marks: torch.Tensor | np.ndarray | None, n: int) -> np.ndarray | None:
-    """Validated float64 marks (finite, non-zero, one per point) or None."""
-    if marks is None:
-        return None
-    if isinstance(marks, torch.Tensor):
-        marks = marks.detach().cpu().double().numpy()
-    arr = np.asarray(marks, dtype=np.float64).reshape(-1)
-    if arr.shape[0] != n:
-        raise ValueError(f"marks has {arr.shape[0]} values for {n} points")
-    if not np.isfinite(arr).all():
-        raise ValueError(f"marks contain {int((~np.isfinite(arr)).sum())} NaN or infinite values")
-    if (arr == 0).any():
-        raise ValueError(
-            f"marks must be non-zero ({int((arr == 0).sum())} zeros): 0 is the background value; "
-            "use +1 correct / -1 wrong"
-        )
-    return arr
-
-
-def _check_options(weight_k: int, density: Density, method: str, ties: str) -> None:
-    """Raise ``ValueError`` for an invalid option."""
-    if int(weight_k) != weight_k or weight_k < 1:
-        raise ValueError(f"weight_k must be a positive integer, got {weight_k}")
-    if density != "auto" and not (isinstance(density, int | float) and math.isfinite(density) and density > 0):
-        raise ValueError(f"density must be 'auto' or a positive number (points per square radian), got {density!r}")
-    if method not in ("pygbs", "exact"):
-        raise ValueError(f"method must be 'pygbs' or 'exact', got {method!r}")
-    if ties not in ("reference", "stable"):
-        raise ValueError(f"ties must be 'reference' or 'stable', got {ties!r}")
-
-
-def _unit(latlon: np.ndarray) -> np.ndarray:
-    """Unit vectors from (lat, lon) radians."""
-    cl = np.cos(latlon[:, 0])
-    return np.stack([cl * np.cos(latlon[:, 1]), cl * np.sin(latlon[:, 1]), np.sin(latlon[:, 0])], axis=-1)
-
-
-def _grid_shape(n: np.ndarray, radius: np.ndarray, density: Density) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """(ρ, δ, L) per centre, evaluated exactly as the reference does."""
+def grid_shape(n: np.ndarray, radius: np.ndarray, density: Density) -> tuple[np.ndarray, ...]:
+    """(ρ, δ, L) per centre, evaluated exactly as the reference does: ρ = ⌈5n/(πr²)⌉ ("auto"),
+    δ = 1/√ρ, L = ⌈r/δ⌉.
+    """
     rho = reference_density(n, radius) if density == "auto" else np.full(n.shape, float(density))
     delta = 1 / np.sqrt(rho)
     rings = np.ceil(radius / delta).astype(np.int64)
-    too_sparse = delta > np.array([max_spacing(int(L)) for L in rings]) if rings.size < 64 else None
-    if too_sparse is None:
-        uniq = np.unique(rings)
-        lim = dict(zip(uniq.tolist(), [max_spacing(int(L)) for L in uniq], strict=True))
-        too_sparse = delta > np.vectorize(lim.get)(rings)
-    if too_sparse.any():
-        raise ValueError(f"density {density!r} is too low: the background ring spacing exceeds the radius range")
+    uniq, inv = np.unique(rings, return_inverse=True)
+    if (delta > np.array([max_spacing(int(L)) for L in uniq])[inv]).any():
+        raise ValueError(f"density {density!r} is too low: the background rings would pass the antipode")
     return rho, delta, rings
 
 
+@dataclass(frozen=True, eq=False)
+class _Job:
+    """Everything the batches share: points, neighbourhoods ``nbr[c, :n[c]]`` and per-centre grid shapes."""
+
+    xyz: np.ndarray
+    latlon: np.ndarray
+    centres: np.ndarray
+    nbr: np.ndarray
+    n: np.ndarray
+    radius: np.ndarray
+    rho: np.ndarray
+    delta: np.ndarray
+    rings: np.ndarray
+    marks_list: Sequence[np.ndarray | None]
+    weight_k: int
+    method: str
+    ties: str
+    knn_lists: np.ndarray | None
+    tables: GridTables
+
+
 def _batches(n: np.ndarray, rings: np.ndarray) -> list[np.ndarray]:
-    """Centre index groups sharing L, about :data:`BATCH_POINTS` presence points each (sorted by n)."""
+    """Centre groups sharing L, about :data:`BATCH_POINTS` presence points each (sorted by n)."""
     order = np.lexsort((n, rings))
-    cuts = [0]
-    count = 0
-    for pos in range(1, len(order)):
-        count += n[order[pos - 1]]
-        if rings[order[pos]] != rings[order[pos - 1]] or count + n[order[pos]] > BATCH_POINTS:
-            cuts.append(pos)
-            count = 0
-    cuts.append(len(order))
-    return [order[a:b] for a, b in zip(cuts[:-1], cuts[1:], strict=True)]
+    ns, ls = n[order], rings[order]
+    new_l = np.r_[True, ls[1:] != ls[:-1]]
+    group = np.cumsum(new_l) - 1
+    cum = np.cumsum(ns)
+    within = cum - (cum - ns)[np.flatnonzero(new_l)][group]
+    key = group * (len(order) + 1) + (within - 1) // BATCH_POINTS
+    cuts = np.flatnonzero(np.r_[True, key[1:] != key[:-1], True])
+    return [order[a:b] for a, b in itertools.pairwise(cuts)]
 
 
-def _evaluate(
-    xyz: np.ndarray, latlon: np.ndarray, centres: np.ndarray, members: list[np.ndarray], radius: np.ndarray,
-    marks_list: Sequence[np.ndarray | None], weight_k: int, density: Density, method: str, ties: str,
-    progress: bool = False, workers: int | None = None,
-) -> list[dict[str, np.ndarray]]:
-    """Scores for explicit neighbourhoods: centre ids into ``xyz`` and their member ids (sorted by distance).
+def _evaluate(job: _Job, progress: bool = False, workers: int | None = None) -> list[dict[str, np.ndarray]]:
+    """Scores of every centre of ``job``, per mark set: ssi, moran, mu, sigma, z and m (background count).
 
     Batches run on ``workers`` threads (numpy releases the GIL in its array loops).
     """
-    n = np.array([m.shape[0] for m in members], np.int64)
-    rho, delta, rings = _grid_shape(n, radius, density)
-    out = [{f: np.zeros(len(centres)) for f in ("ssi", "moran", "mu", "sigma", "z")} for _ in marks_list]
-    m_bg = np.zeros(len(centres), np.int64)
-    batches = _batches(n, rings)
-    tables: GridTables = {}
-    for L in np.unique(rings).tolist():
-        grid_template(int(L), weight_k)  # build templates once, before the threads start
+    n_c = job.centres.shape[0]
+    out = [{f: np.zeros(n_c) for f in ("ssi", "moran", "mu", "sigma", "z")} for _ in job.marks_list]
+    m_bg = np.zeros(n_c, np.int64)
+    batches = _batches(job.n, job.rings)
+    for rings in np.unique(job.rings).tolist():
+        grid_template(int(rings), job.weight_k)  # build the templates before the threads start
 
-    def job(sel: np.ndarray) -> int:
-        _run_batch(sel, xyz, latlon, centres, members, n, rho, delta, radius, int(rings[sel[0]]), marks_list,
-                   weight_k, method, ties, out, m_bg, tables)
+    def run(sel: np.ndarray) -> int:
+        for res, part in zip(out, _run_batch(job, sel), strict=True):
+            for key, val in part.items():
+                res[key][sel] = val
+        m_bg[sel] = grid_template(int(job.rings[sel[0]]), job.weight_k).size
         return len(sel)
 
     n_workers = max(1, min(workers or len(os.sched_getaffinity(0)), len(batches)))
-    with tqdm(total=len(centres), disable=not progress, desc="geo-bias", unit="centre", leave=False) as bar:
+    with tqdm(total=n_c, disable=not progress, desc="geo-bias", unit="centre", leave=False) as bar:
         if n_workers == 1:
             for sel in batches:
-                bar.update(job(sel))
+                bar.update(run(sel))
         else:
             with ThreadPoolExecutor(n_workers) as pool:
-                for done in as_completed([pool.submit(job, sel) for sel in batches]):
-                    bar.update(done.result())
+                for done in pool.map(run, batches):
+                    bar.update(done)
     for res in out:
         res["m"] = m_bg
     return out
 
 
-def _run_batch(
-    sel: np.ndarray, xyz: np.ndarray, latlon: np.ndarray, centres: np.ndarray, members: list[np.ndarray],
-    n: np.ndarray, rho: np.ndarray, delta: np.ndarray, radius: np.ndarray, rings: int,
-    marks_list: Sequence[np.ndarray | None], weight_k: int, method: str, ties: str,
-    out: list[dict[str, np.ndarray]], m_bg: np.ndarray, tables: GridTables,
-) -> None:
-    """Score the centres ``sel`` (one grid template) into ``out``; ``tables`` caches grid-neighbour keys."""
-    tmpl = grid_template(rings, weight_k)
-    if tmpl.size + 1 <= weight_k:
-        raise ValueError(f"weight_k={weight_k} needs more than {tmpl.size + 1} points per neighbourhood")
-    mem = [members[i] for i in sel]
+def _run_batch(job: _Job, sel: np.ndarray) -> list[dict[str, np.ndarray]]:
+    """Scores of the centres ``sel`` (one grid template), per mark set."""
+    k = job.weight_k
+    tmpl = grid_template(int(job.rings[sel[0]]), k)
+    if tmpl.size + 1 <= k:
+        raise ValueError(f"weight_k={k} needs more than {tmpl.size + 1} points per neighbourhood")
+    n = job.n[sel]
+    cols = np.arange(job.nbr.shape[1])[None, :] < n[:, None]
+    owner, pos = np.nonzero(cols)
     batch = Batch(
-        tmpl=tmpl, centre_xyz=xyz[centres[sel]], centre_latlon=latlon[centres[sel]], radius=radius[sel],
-        delta=delta[sel], density=rho[sel], n=n[sel], owner=np.repeat(np.arange(len(sel)), n[sel]),
-        member=np.concatenate(mem), pos=np.concatenate([np.arange(len(m)) for m in mem]),
+        tmpl=tmpl,
+        centre_xyz=job.xyz[job.centres[sel]],
+        centre_latlon=job.latlon[job.centres[sel]],
+        radius=job.radius[sel],
+        delta=job.delta[sel],
+        density=job.rho[sel],
+        n=n,
+        owner=owner,
+        member=job.nbr[sel][cols],
+        pos=pos,
     )
-    table, uid = grid_tables(tmpl, batch.delta, tables)
-    graph = fast_graph(batch, xyz, latlon, weight_k, ties, table, uid)
-    big_m = batch.n + tmpl.size
-    s1 = s2 = None
-    if method == "exact":
+    table, uid = grid_tables(tmpl, batch.delta, job.tables)
+    graph = fast_graph(batch, job.xyz, job.latlon, k, job.ties, table, uid, job.knn_lists)
+    big_m = n + tmpl.size
+    if job.method == "exact":
         s1, s2 = np.zeros(len(sel)), np.zeros(len(sel))
         for b in range(len(sel)):
-            rows, cols = dense_edges(batch, xyz, weight_k, b)
-            indeg = np.bincount(cols, minlength=int(big_m[b]))
-            fwd = rows * big_m[b] + cols
-            s1[b] = rows.shape[0] + np.isin(cols * big_m[b] + rows, fwd).sum()
-            s2[b] = ((weight_k + indeg) ** 2).sum()
-    for marks, res in zip(marks_list, out, strict=True):
-        z = np.ones(batch.member.shape[0]) if marks is None else marks[batch.member]
-        moran, sum_x2, sum_x4 = moran_fast(graph, batch, z, weight_k)
-        if method == "exact":
-            mu, sigma = exact_moments(big_m, weight_k * big_m.astype(float), s1, s2, sum_x2, sum_x4)
+            rows, cols_b = dense_edges(batch, job.xyz, k, b)
+            s1[b] = rows.shape[0] + np.isin(cols_b * big_m[b] + rows, rows * big_m[b] + cols_b).sum()
+            s2[b] = ((k + np.bincount(cols_b, minlength=int(big_m[b]))) ** 2).sum()
+    results = []
+    for marks in job.marks_list:
+        z_global = np.ones(job.xyz.shape[0]) if marks is None else marks
+        moran, sum_x2, sum_x4 = moran_fast(graph, batch, z_global, k)
+        if job.method == "exact":
+            mu, sigma = exact_moments(big_m, k * big_m.astype(float), s1, s2, sum_x2, sum_x4)
         else:
-            cats, counts = categories(z, batch.owner, len(sel), np.full(len(sel), tmpl.size))
+            cats, counts = categories(z_global[batch.member], owner, len(sel), np.full(len(sel), tmpl.size))
             mu, sigma = pygbs_moments(cats, counts)
-        zs, ssi = tail_ssi(moran, mu, sigma)
-        for key, val in (("ssi", ssi), ("moran", moran), ("mu", mu), ("sigma", sigma), ("z", zs)):
-            res[key][sel] = val
-    m_bg[sel] = tmpl.size
+        z, ssi = tail_ssi(moran, mu, sigma)
+        results.append({"ssi": ssi, "moran": moran, "mu": mu, "sigma": sigma, "z": z})
+    return results
 
 
 def ssi_scores_multi(
@@ -243,41 +217,72 @@ def ssi_scores_multi(
     density: Density = "auto",
     method: Method = "pygbs",
     ties: Ties = "reference",
+    centres: np.ndarray | None = None,
     progress: bool = False,
+    workers: int | None = None,
 ) -> list[SSIScores]:
-    """:func:`ssi_scores` for several mark vectors (``None`` = unmarked) sharing one neighbour graph."""
-    arr = _lonlat(lonlat, "lonlat")
+    """:func:`ssi_scores` for several mark vectors (``None`` = unmarked) sharing one neighbour graph.
+
+    ``workers`` threads process batches of centres (default: the CPUs available).
+    """
+    arr = as_lonlat(lonlat)
     n_pts = arr.shape[0]
-    marks_np = [_marks(mk, n_pts) for mk in marks_list]
-    _check_options(weight_k, density, method, ties)
+    marks_np = [as_marks(mk, n_pts) for mk in marks_list]
+    check_options(weight_k, density, method, ties)
     if (radius_km is None) == (knn is None):
         raise ValueError("give exactly one of radius_km (fixed scale) or knn (adaptive kNN scale)")
-    size = int(knn if knn is not None else max_neighbors)
-    if size < 1 or size != (knn if knn is not None else max_neighbors):
-        raise ValueError(f"{'knn' if knn is not None else 'max_neighbors'} must be a positive integer")
+    name, size = ("knn", knn) if knn is not None else ("max_neighbors", max_neighbors)
+    if int(size) != size or size < 1:
+        raise ValueError(f"{name} must be a positive integer, got {size}")
     if n_pts < size:
-        what = f"knn={size}" if knn is not None else f"max_neighbors={size}"
-        raise ValueError(f"{n_pts} points are fewer than {what}; use at most {n_pts}")
-    if radius_km is not None and not (0 < radius_km <= EARTH_RADIUS_KM * math.pi / 2):
-        raise ValueError(f"radius_km must be in (0, {EARTH_RADIUS_KM * math.pi / 2:.0f}], got {radius_km}")
+        raise ValueError(f"{n_pts} points are fewer than {name}={size}; use at most {n_pts}")
+    radius_rad = check_radius(radius_km) if radius_km is not None else None
+    cen = np.arange(n_pts) if centres is None else np.asarray(centres).reshape(-1)
+    if cen.size == 0 or not np.issubdtype(cen.dtype, np.integer) or cen.min() < 0 or cen.max() >= n_pts:
+        raise ValueError(f"centres must be a non-empty array of point indices in [0, {n_pts})")
     latlon = np.radians(arr[:, ::-1])
-    xyz = _unit(latlon)
-    chord, idx = cKDTree(xyz).query(xyz, k=size, workers=-1)
-    chord, idx = chord.reshape(n_pts, size), idx.reshape(n_pts, size)
+    xyz = unit_vectors(latlon)
+    chord, idx = cKDTree(xyz).query(xyz[cen], k=int(size), workers=-1)
+    chord, idx = chord.reshape(cen.shape[0], -1), idx.reshape(cen.shape[0], -1)
     ang = 2 * np.arcsin(np.clip(chord / 2, 0.0, 1.0))
-    if radius_km is not None:
-        radius = np.full(n_pts, radius_km / EARTH_RADIUS_KM)
-        counts = (ang <= radius[:, None]).sum(1)
+    if radius_rad is not None:
+        radius = np.full(cen.shape[0], radius_rad)
+        counts = (ang <= radius_rad).sum(1)
     else:
         radius = np.clip(ang[:, -1], MIN_RADIUS_RAD, math.pi / 2)
-        counts = np.full(n_pts, size)
-    members = [idx[i, : counts[i]] for i in range(n_pts)]
-    results = _evaluate(xyz, latlon, np.arange(n_pts), members, radius, marks_np, int(weight_k), density,
-                        method, ties, progress)
+        counts = np.full(cen.shape[0], int(size))
+    rho, delta, rings = grid_shape(counts, radius, density)
+    job = _Job(
+        xyz,
+        latlon,
+        cen,
+        idx,
+        counts,
+        radius,
+        rho,
+        delta,
+        rings,
+        marks_np,
+        int(weight_k),
+        method,
+        ties,
+        idx if centres is None else None,
+        {},
+    )
+    results = _evaluate(job, progress, workers)
     return [
-        SSIScores(ssi=r["ssi"], n_neighbors=counts.astype(np.int64), n_background=r["m"], moran_i=r["moran"],
-                  expected=r["mu"], std=r["sigma"], z=r["z"], radius_km=radius * EARTH_RADIUS_KM,
-                  method=method, marked=mk is not None)
+        SSIScores(
+            ssi=r["ssi"],
+            n_neighbors=counts.astype(np.int64),
+            n_background=r["m"],
+            moran_i=r["moran"],
+            expected=r["mu"],
+            std=r["sigma"],
+            z=r["z"],
+            radius_km=radius * EARTH_RADIUS_KM,
+            method=method,
+            marked=mk is not None,
+        )
         for r, mk in zip(results, marks_np, strict=True)
     ]
 
@@ -293,6 +298,7 @@ def ssi_scores(
     density: Density = "auto",
     method: Method = "pygbs",
     ties: Ties = "reference",
+    centres: np.ndarray | None = None,
     progress: bool = False,
 ) -> SSIScores:
     """Per-centre SSI for every point of ``lonlat`` ``[N, 2]`` (lon, lat) degrees, numpy or torch.
@@ -303,22 +309,36 @@ def ssi_scores(
             (+1 correct / −1 wrong for classification).
         radius_km: fixed scale (e.g. 100 or 1000): neighbours within this great-circle radius among the
             ``max_neighbors`` nearest (the reference's cap K_p, centre included).
-        knn: adaptive scale instead: the ``knn`` nearest points, r = distance to the farthest of them.
+        knn: adaptive scale instead: the ``knn`` nearest points, r = distance to the farthest of them
+            (capped at a quarter circumference).
         max_neighbors: K_p for ``radius_km`` (needs N ≥ K_p, as the reference).
         weight_k: k of the directed k-NN weight graph (4 = rook-like, as the reference).
         density: background points per square radian, or "auto" = ⌈5n/(πr²)⌉.
         method: ``"pygbs"`` (closed-form moments, σ + 1; reference-compatible) or ``"exact"`` (Cliff–Ord
-            randomisation moments of Ī for the actual W, no +1; O(M²) per centre).
+            randomisation moments of Ī for the actual W, no +1; builds each neighbourhood's full graph,
+            O(M²) per centre, with the stable tie order).
         ties: ``"reference"`` breaks exact distance ties as PyGBS's rounding does (matches its numbers);
-            ``"stable"`` breaks them by a fixed order (presence first), so the score is invariant to
-            rotations about the polar axis and to input order.
+            ``"stable"`` breaks them by a fixed order (data points by input index, then the background),
+            so the score is invariant to rotations about the polar axis.
+        centres: indices of the points to use as centres (default: all; results follow this order).
         progress: show a tqdm bar.
 
     Returns:
-        :class:`SSIScores` in input order.
+        :class:`SSIScores`.
     """
-    return ssi_scores_multi(lonlat, [marks], radius_km=radius_km, knn=knn, max_neighbors=max_neighbors,
-                            weight_k=weight_k, density=density, method=method, ties=ties, progress=progress)[0]
+    return ssi_scores_multi(
+        lonlat,
+        [marks],
+        radius_km=radius_km,
+        knn=knn,
+        max_neighbors=max_neighbors,
+        weight_k=weight_k,
+        density=density,
+        method=method,
+        ties=ties,
+        centres=centres,
+        progress=progress,
+    )[0]
 
 
 def neighbourhood_ssi(
@@ -337,25 +357,46 @@ def neighbourhood_ssi(
     This is PyGBS's ``compute_unmarked_ssi`` / ``compute_marked_ssi`` for one centre, with every
     intermediate returned (n, m, ρ, categories and counts, Ī, μ, σ, z, SSI, the background points).
     """
-    pres = _lonlat(presence_lonlat, "presence_lonlat")
-    centre = _lonlat(np.asarray(centre_lonlat, dtype=np.float64).reshape(1, 2), "centre_lonlat")
-    mk = _marks(marks, pres.shape[0])
-    _check_options(weight_k, density, method, ties)
-    if not 0 < radius_km <= EARTH_RADIUS_KM * math.pi / 2:
-        raise ValueError(f"radius_km must be in (0, {EARTH_RADIUS_KM * math.pi / 2:.0f}], got {radius_km}")
-    latlon = np.radians(np.concatenate([pres, centre])[:, ::-1])
-    xyz = _unit(latlon)
+    pres = as_lonlat(presence_lonlat, "presence_lonlat")
+    centre = as_lonlat(np.asarray(centre_lonlat, dtype=np.float64).reshape(1, 2), "centre_lonlat")
+    mk = as_marks(marks, pres.shape[0])
+    check_options(weight_k, density, method, ties)
+    radius = np.array([check_radius(radius_km)])
     n = pres.shape[0]
-    radius = np.array([radius_km / EARTH_RADIUS_KM])
-    res = _evaluate(xyz, latlon, np.array([n]), [np.arange(n)], radius, [mk], int(weight_k), density,
-                    method, ties)[0]
-    rho = _grid_shape(np.array([n]), radius, density)[0][0]
+    latlon = np.radians(np.concatenate([pres, centre])[:, ::-1])
+    rho, delta, rings = grid_shape(np.array([n]), radius, density)
+    marks_full = None if mk is None else np.append(mk, 1.0)  # the centre row is never a member
+    job = _Job(
+        unit_vectors(latlon),
+        latlon,
+        np.array([n]),
+        np.arange(n)[None, :],
+        np.array([n]),
+        radius,
+        rho,
+        delta,
+        rings,
+        [marks_full],
+        int(weight_k),
+        method,
+        ties,
+        None,
+        {},
+    )
+    res = _evaluate(job, workers=1)[0]
     z = np.ones(n) if mk is None else mk
     cats, counts = categories(z, np.zeros(n, np.int64), 1, res["m"])
-    bg = reference_background(latlon[n], float(radius[0]), rho)
+    bg = reference_background(latlon[n], float(radius[0]), rho[0])
     return NeighbourhoodSSI(
-        n_presence=n, n_background=int(res["m"][0]), density=float(rho), categories=cats[0][counts[0] > 0],
-        counts=counts[0][counts[0] > 0], moran_i=float(res["moran"][0]), expected=float(res["mu"][0]),
-        std=float(res["sigma"][0]), z=float(res["z"][0]), ssi=float(res["ssi"][0]),
+        n_presence=n,
+        n_background=int(res["m"][0]),
+        density=float(rho[0]),
+        categories=cats[0][counts[0] > 0],
+        counts=counts[0][counts[0] > 0],
+        moran_i=float(res["moran"][0]),
+        expected=float(res["mu"][0]),
+        std=float(res["sigma"][0]),
+        z=float(res["z"][0]),
+        ssi=float(res["ssi"][0]),
         background_lonlat=np.degrees(bg[:, ::-1]),
     )
