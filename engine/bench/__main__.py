@@ -5,7 +5,12 @@ from __future__ import annotations
 import argparse
 import importlib
 
-BENCHES: tuple[str, ...] = ("engine.bench.encoders", "engine.bench.geobias")
+BENCHES: tuple[str, ...] = (
+    "engine.bench.encoders",
+    "engine.bench.geobias",
+    "engine.bench.train",
+    "engine.bench.sweep",
+)
 
 
 def main(argv: list[str] | None = None) -> int:

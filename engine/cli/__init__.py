@@ -19,6 +19,7 @@ COMMANDS: tuple[str, ...] = (
     "engine.cli.data",
     "engine.cli.train",
     "engine.cli.bench",
+    "engine.cli.tune",
     "engine.cli.geobias",
 )
 

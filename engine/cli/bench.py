@@ -13,6 +13,9 @@ Profiles: ``quick`` (default; a CPU-sized budget) and ``paper`` (reference setti
 :mod:`engine.training.profiles`. ``--suite locbench`` uses the tuned per-(encoder, dataset) hyperparameters
 (:mod:`engine.training.hparams`); explicit ``--lr`` / ``--batch-size`` win over the table.
 The dataset split seed is fixed (``--split-seed 0``); ``--split-seed model`` re-splits with each model seed.
+``--executor ray`` runs every cell as a Ray task (:mod:`engine.training.executors`): a local Ray instance, or
+``--address auto`` / ``--address ray://HOST:PORT`` for a running cluster (``OUT`` must then be on a shared
+filesystem, or pass ``--ship-files`` to return the run folders to this process).
 """
 
 from __future__ import annotations
@@ -68,6 +71,18 @@ def _hparams(args: argparse.Namespace) -> Hparams | None:
     return {key: {k: v for k, v in hp.items() if k not in drop} for key, hp in table.items()}
 
 
+def _executor(args: argparse.Namespace) -> Any:
+    if args.executor == "local":
+        if args.address is not None:
+            raise ValueError("--address needs --executor ray")
+        return None
+    if args.executor != "ray":
+        raise ValueError(f"--executor takes 'local' or 'ray', got {args.executor!r}")
+    from engine.training.executors import RayExecutor
+
+    return RayExecutor(args.address, args.cpus_per_task, args.gpus_per_task, ship_files=args.ship_files)
+
+
 def _run(args: argparse.Namespace) -> int:
     if args.out is None:
         raise ValueError("--out DIR is required (the sweep folder)")
@@ -101,6 +116,7 @@ def _run(args: argparse.Namespace) -> int:
     if args.split_seed != "model" and not args.split_seed.isdigit():
         raise ValueError(f"--split-seed takes an integer or 'model', got {args.split_seed!r}")
     split_seed = None if args.split_seed == "model" else int(args.split_seed)
+    executor = _executor(args)
     tidy = bench(
         datasets,
         encoders,
@@ -113,6 +129,7 @@ def _run(args: argparse.Namespace) -> int:
         progress=not args.quiet,
         baselines=baselines,
         split_seed=split_seed,
+        executor=executor,
     )
     print((Path(args.out) / "summary.md").read_text())
     failed = tidy.attrs.get("failed", [])
@@ -146,4 +163,9 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--device", default="auto", help="auto | cpu | cuda | mps")
     p.add_argument("--out", default=None, help="the sweep folder (required)")
     p.add_argument("--quiet", action="store_true", help="no progress output")
+    p.add_argument("--executor", default="local", help="local (default, sequential) | ray")
+    p.add_argument("--address", default=None, help="Ray cluster: auto | ray://HOST:PORT (default: start one)")
+    p.add_argument("--cpus-per-task", type=float, default=1, help="Ray: CPUs per run")
+    p.add_argument("--gpus-per-task", type=float, default=0, help="Ray: GPUs per run (fractions share one)")
+    p.add_argument("--ship-files", action="store_true", help="Ray: return run folders to the driver")
     p.set_defaults(func=_run)

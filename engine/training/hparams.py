@@ -56,8 +56,18 @@ DATASET_NAMES: dict[str, str] = {
 }
 """TorchSpatial dataset name → dataset registry name."""
 
-KWARG_COLUMNS = ("frequency_num", "min_radius", "max_radius", "num_hidden_layer", "hidden_dim", "activation")
-INT_KWARGS = ("frequency_num", "num_hidden_layer", "hidden_dim")
+KWARG_COLUMNS = (
+    "frequency_num",
+    "min_radius",
+    "max_radius",
+    "num_hidden_layer",
+    "hidden_dim",
+    "activation",
+    "dropout",
+    "legendre_polys",
+)
+"""Encoder-kwarg columns (``dropout`` and ``legendre_polys`` are optional: tables of ``engine tune``)."""
+INT_KWARGS = ("frequency_num", "num_hidden_layer", "hidden_dim", "legendre_polys")
 Hparams = dict[tuple[str, str], dict[str, Any]]
 """``{(encoder, dataset): {"lr": float, "batch_size": int, "encoder_kwargs": {...}}}`` (registry names)."""
 

@@ -33,6 +33,7 @@ from engine.metrics.classification import combine_priors
 from engine.training.baselines import create_baseline
 from engine.training.config import TrainConfig
 from engine.training.evaluate import evaluate
+from engine.training.executors import Cell, Executor, LocalExecutor
 from engine.training.geobias_metrics import geobias_metrics
 from engine.training.hparams import Hparams, apply_hparams
 from engine.training.loop import TrainingCancelled, fit
@@ -252,6 +253,7 @@ def bench(
     progress: bool = True,
     baselines: str | Sequence[str] | None = "default",
     split_seed: int | None = 0,
+    executor: Executor | None = None,
 ) -> pd.DataFrame:
     """Run every dataset × model × seed into ``out`` and write ``summary.csv`` and ``summary.md``.
 
@@ -268,6 +270,8 @@ def bench(
         baselines: ``"default"`` (classification: no_prior, train_freq, knn, grid; regression: mean, knn),
             a list of baseline names, or ``None`` / ``[]`` for none.
         split_seed: the dataset split seed (fixed across model seeds); ``None`` re-splits with each seed.
+        executor: where the runs execute (:mod:`engine.training.executors`); ``None`` runs them here, one
+            after the other (:class:`~engine.training.executors.LocalExecutor`).
 
     Returns:
         The tidy results table (``dataset, model, seed, metric, value``) of every complete run of the grid;
@@ -281,7 +285,7 @@ def bench(
     out = Path(out)
     total = sum(len(c) for c in cells.values())
     records: list[dict[str, Any]] = []
-    loaded: dict[tuple[str, int], Dataset] = {}
+    todo: list[Cell] = []
     for ds_name, ds_cells in cells.items():
         base_kwargs = dict((dataset_kwargs or {}).get(ds_name, {}))
         for model, seed in ds_cells:
@@ -295,17 +299,10 @@ def bench(
                     )
                 continue
             kwargs = _dataset_kwargs(ds_name, base_kwargs, seed if split_seed is None else split_seed)
-            key = (ds_name, kwargs.get("seed", 0))
-            if key not in loaded:
-                loaded.clear()  # one dataset in memory at a time
-                loaded[key] = DATASETS.entry(ds_name).builder(root=root, **kwargs)
             cfg = for_dataset(apply_hparams(config.replace(encoder=model), hparams, ds_name), ds_name)
-            rec = run_one(
-                loaded[key], model, seed, path, config=cfg, dataset_kwargs=kwargs, progress=progress
-            )
-            records.append(rec)
-            if progress:
-                tqdm.write(_line(len(records), total, rec), file=sys.stderr)
+            todo.append(Cell(ds_name, model, seed, path, kwargs, cfg, root))
+    chosen = executor if executor is not None else LocalExecutor()
+    records += chosen.run(todo, progress=progress, done=len(records), total=total)
     tidy = collect(out, [(ds, m, s) for ds, c in cells.items() for m, s in c])
     failed = [r for r in records if r["status"] == "failed"]
     write_summary(out, tidy, failed)

@@ -31,6 +31,7 @@ from engine.metrics.geobias._grid import (
     GridTemplate,
     Polar,
     RingTables,
+    grid_neighbour_d2,
     grid_neighbour_keys,
     grid_points,
     key_distance,
@@ -81,24 +82,76 @@ class Graph:
     s0_extra: np.ndarray
 
 
-def grid_tables(
-    tmpl: GridTemplate, delta: np.ndarray, cache: GridTables | None
-) -> tuple[np.ndarray, np.ndarray]:
-    """Grid-neighbour key tables ``[U, m, S]`` for the distinct spacings of ``delta`` and each one's index.
+@dataclass(frozen=True, eq=False)
+class GridLookup:
+    """The grid-only neighbours of a batch's grid points, for ranking a presence point in a grid row.
 
-    Tables of spacings shared by many centres (fixed radii) are kept in ``cache``.
+    Either exact keys ``table[uid[b]]`` ``[m, S]`` per distinct spacing (fixed radii: few spacings, cached),
+    or, for many spacings (kNN scale), bounds ``lo``/``hi`` ``[m, S]`` on chord² / 4 sin²(δ/2) over the
+    batch's spacing range: a comparison those bounds cannot settle is redone exactly.
     """
+
+    table: np.ndarray | None
+    uid: np.ndarray | None
+    lo: np.ndarray | None
+    hi: np.ndarray | None
+
+
+def grid_lookup(tmpl: GridTemplate, delta: np.ndarray, cache: GridTables) -> GridLookup:
+    """:class:`GridLookup` for a batch's spacings ``delta`` ``[B]``; exact tables are kept in ``cache``."""
     uniq, uid = np.unique(delta, return_inverse=True)
+    gid = np.arange(tmpl.size)
+    if uniq.shape[0] > 16:
+        ends = np.array([uniq[0], np.sqrt(uniq[0] * uniq[-1]), uniq[-1]])
+        rt = RingTables.build(ends, tmpl.n_rings)
+        ratio = np.stack(
+            [grid_neighbour_d2(tmpl, gid, np.full(tmpl.size, u), rt) / rt.hav[u, 1] for u in range(3)]
+        )
+        pad = ~np.isfinite(ratio[0])
+        ratio[:, pad] = 0.0
+        slack = ratio.max(0) - ratio.min(0) + 1e-9 * ratio.min(0)  # the ratio drifts slowly and smoothly
+        lo, hi = ratio.min(0) - slack, ratio.max(0) + slack
+        lo[pad], hi[pad] = np.inf, np.inf
+        return GridLookup(None, None, lo, hi)
     key = [(tmpl.n_rings, d) for d in uniq.tolist()]
-    if cache is not None and all(k in cache for k in key):
-        return np.stack([cache[k] for k in key]), uid
-    rt = RingTables.build(uniq, tmpl.n_rings)
-    gid = np.tile(np.arange(tmpl.size), uniq.shape[0])
-    owner = np.repeat(np.arange(uniq.shape[0]), tmpl.size)
-    tables = grid_neighbour_keys(tmpl, gid, owner, rt).reshape(uniq.shape[0], tmpl.size, -1)
-    if cache is not None and uniq.shape[0] <= 16:
-        cache.update(zip(key, tables, strict=True))
-    return tables, uid
+    missing = [u for u, kk in enumerate(key) if kk not in cache]
+    if missing:
+        rt = RingTables.build(uniq[missing], tmpl.n_rings)
+        owner = np.repeat(np.arange(len(missing)), tmpl.size)
+        fresh = grid_neighbour_keys(tmpl, np.tile(gid, len(missing)), owner, rt)
+        cache.update(zip([key[u] for u in missing], fresh.reshape(len(missing), tmpl.size, -1), strict=True))
+    return GridLookup(np.stack([cache[kk] for kk in key]), uid, None, None)
+
+
+def _grid_rank(
+    look: GridLookup,
+    tmpl: GridTemplate,
+    gid: np.ndarray,
+    owner: np.ndarray,
+    d2: np.ndarray,
+    keg: np.ndarray,
+    rt: RingTables,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """For presence keys ``keg`` in grid rows ``gid``: grid neighbours strictly before (by key), strictly
+    closer and tied (by quantised distance), and the rows' exact grid keys ``[Q, S]`` (``_NO_KEY`` rows
+    where the bounds settled everything: no tie is possible there).
+    """
+    if look.table is not None:
+        gk = look.table[look.uid[owner], gid]
+        q, qg = key_distance(keg)[:, None], key_distance(gk)
+        return (gk < keg[:, None]).sum(1), (qg < q).sum(1), (qg == q).sum(1), gk
+    r = (d2 / rt.hav[owner, 1])[:, None]
+    lo, hi = look.lo[gid], look.hi[gid]
+    below = (hi < r).sum(1)
+    lt_g, eq_g = below.copy(), np.zeros_like(below)
+    gk = np.full(lo.shape, _NO_KEY)
+    unsure = np.flatnonzero(((lo <= r) & (hi >= r)).any(1))
+    if unsure.size:
+        gk[unsure] = grid_neighbour_keys(tmpl, gid[unsure], owner[unsure], rt)
+        q, qg = key_distance(keg[unsure])[:, None], key_distance(gk[unsure])
+        below[unsure] = (gk[unsure] < keg[unsure, None]).sum(1)
+        lt_g[unsure], eq_g[unsure] = (qg < q).sum(1), (qg == q).sum(1)
+    return below, lt_g, eq_g, gk
 
 
 def _runs(*keys: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -217,14 +270,13 @@ def fast_graph(
     latlon: np.ndarray,
     weight_k: int,
     ties: str,
-    table: np.ndarray,
-    uid: np.ndarray,
+    look: GridLookup,
     nbr_idx: np.ndarray | None = None,
 ) -> Graph:
     """Presence-touching edges of every centre in ``batch`` (see the module docstring).
 
-    ``table[uid[b]]`` ``[m, S]`` holds the grid-neighbour keys (:func:`grid_neighbour_keys`) of every grid
-    point at centre b's spacing; ``nbr_idx`` the global k-NN lists (rows sorted by distance), if known.
+    ``look`` gives the grid-only neighbours of the grid points (:func:`grid_lookup`); ``nbr_idx`` the
+    global k-NN lists (rows sorted by distance), if known.
     """
     k, tmpl, own = weight_k, batch.tmpl, batch.owner
     n_e = own.shape[0]
@@ -270,24 +322,21 @@ def fast_graph(
     e, c = np.nonzero(d2 <= tmpl.dk_ratio_each[gids] * unit2[:, None])
     gid = gids[e, c]
     keg = sort_keys(d2[e, c], batch.member[e])
-    gk = table[uid[own[e]], gid]
-    below = (gk < keg[:, None]).sum(1)
+    below, lt_g, eq_g, gk = _grid_rank(look, tmpl, gid, own[e], d2[e, c], keg, rt)
     inside = below < k
-    e, gid, keg, gk, below = e[inside], gid[inside], keg[inside], gk[inside], below[inside]
-    q = key_distance(keg)
-    eq_g = (key_distance(gk) == q[:, None]).sum(1) if reference else np.zeros_like(below)
-    rank_p, lt_p, eq_p = _group_order(
-        own[e] * tmpl.size + gid, keg, batch.n.shape[0] * tmpl.size, below + eq_g - k
-    )
+    e, gid, keg, gk, below, lt_g, eq_g = (v[inside] for v in (e, gid, keg, gk, below, lt_g, eq_g))
+    slack = below + (eq_g if reference else 0) - k
+    rank_p, lt_p, eq_p = _group_order(own[e] * tmpl.size + gid, keg, batch.n.shape[0] * tmpl.size, slack)
     member = below + rank_p < k
     rows_g = np.zeros((0, 2), np.int64)
     if reference and e.size:
-        lt = (key_distance(gk) < q[:, None]).sum(1) + lt_p
+        lt = lt_g + lt_p
         tied = (lt < k) & (lt + eq_g + eq_p >= k) & (eq_g + eq_p > 0)
         emu = np.flatnonzero(tied & (eq_p == 0))
         unresolved = np.flatnonzero(tied & (eq_p > 0))
         if emu.size:
-            pre, exact_tie = _reference_order(batch, latlon, e[emu], gid[emu], gk[emu], q[emu])
+            q = key_distance(keg[emu])
+            pre, exact_tie = _reference_order(batch, latlon, e[emu], gid[emu], gk[emu], q)
             member[emu] = lt[emu] + pre < k
             unresolved = np.concatenate([unresolved, emu[exact_tie]])
         rows_g = np.stack([e[unresolved], gid[unresolved]], axis=1)

@@ -187,17 +187,23 @@ class RingTables:
         return RingTables(hs, np.cos(t / 2), np.sin(t), 4 * hs**2)
 
 
-def grid_neighbour_keys(tmpl: GridTemplate, gid: np.ndarray, owner: np.ndarray, rt: RingTables) -> np.ndarray:
-    """Keys of the candidate grid-only neighbours (``nbr``, unsorted) of grid points ``gid`` of centres
-    ``owner``: ``[Q, S]`` :func:`sort_keys` of chord² = 4 sin²(Δt δ/2) + 4 sin(t_g δ) sin(t_h δ) sin²(Δα/2),
-    code ``GRID_CODE + id``. The candidates hold every grid point ranked among the first k + 2 (ties
-    included), so "fewer than k of them are closer" is exact.
+def grid_neighbour_d2(tmpl: GridTemplate, gid: np.ndarray, owner: np.ndarray, rt: RingTables) -> np.ndarray:
+    """chord² ``[Q, S]`` from grid points ``gid`` (of centres ``owner`` in ``rt``) to their candidate
+    grid-only neighbours ``nbr``: 4 sin²(Δt δ/2) + 4 sin(t_g δ) sin(t_h δ) sin²(Δα/2) (inf: padding).
     """
     tg = tmpl.ring[gid][:, None]
     th = tmpl.nbr_ring[gid]
     rows = owner[:, None]
-    d2 = rt.hav[rows, np.abs(tg - th)] + 4 * rt.sin[rows, tg] * rt.sin[rows, th] * tmpl.nbr_sa[gid]
-    return sort_keys(d2, GRID_CODE + tmpl.nbr[gid])
+    return rt.hav[rows, np.abs(tg - th)] + 4 * rt.sin[rows, tg] * rt.sin[rows, th] * tmpl.nbr_sa[gid]
+
+
+def grid_neighbour_keys(tmpl: GridTemplate, gid: np.ndarray, owner: np.ndarray, rt: RingTables) -> np.ndarray:
+    """:func:`sort_keys` (code ``GRID_CODE + id``) of :func:`grid_neighbour_d2`, unsorted ``[Q, S]``.
+
+    The candidates hold every grid point ranked among the first k + 2 (ties included), so "fewer than k
+    of them are closer" is exact.
+    """
+    return sort_keys(grid_neighbour_d2(tmpl, gid, owner, rt), GRID_CODE + tmpl.nbr[gid])
 
 
 def pole_frame(points: np.ndarray, centre: np.ndarray, centre_latlon: np.ndarray) -> np.ndarray:

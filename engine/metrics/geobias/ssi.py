@@ -24,7 +24,7 @@ from scipy.spatial import cKDTree
 from tqdm import tqdm
 
 from engine.geo import EARTH_RADIUS_KM
-from engine.metrics.geobias._graph import Batch, GridTables, dense_edges, fast_graph, grid_tables, moran_fast
+from engine.metrics.geobias._graph import Batch, GridTables, dense_edges, fast_graph, grid_lookup, moran_fast
 from engine.metrics.geobias._grid import grid_template, max_spacing
 from engine.metrics.geobias._inputs import (
     Density,
@@ -116,9 +116,9 @@ class _Job:
     tables: GridTables
 
 
-def _batches(n: np.ndarray, rings: np.ndarray) -> list[np.ndarray]:
-    """Centre groups sharing L, about :data:`BATCH_POINTS` presence points each (sorted by n)."""
-    order = np.lexsort((n, rings))
+def _batches(n: np.ndarray, rings: np.ndarray, delta: np.ndarray) -> list[np.ndarray]:
+    """Centre groups sharing L, about :data:`BATCH_POINTS` presence points each (sorted by n, then δ)."""
+    order = np.lexsort((delta, n, rings))
     ns, ls = n[order], rings[order]
     new_l = np.r_[True, ls[1:] != ls[:-1]]
     group = np.cumsum(new_l) - 1
@@ -137,7 +137,7 @@ def _evaluate(job: _Job, progress: bool = False, workers: int | None = None) -> 
     n_c = job.centres.shape[0]
     out = [{f: np.zeros(n_c) for f in ("ssi", "moran", "mu", "sigma", "z")} for _ in job.marks_list]
     m_bg = np.zeros(n_c, np.int64)
-    batches = _batches(job.n, job.rings)
+    batches = _batches(job.n, job.rings, job.delta)
     for rings in np.unique(job.rings).tolist():
         grid_template(int(rings), job.weight_k)  # build the templates before the threads start
 
@@ -183,8 +183,8 @@ def _run_batch(job: _Job, sel: np.ndarray) -> list[dict[str, np.ndarray]]:
         member=job.nbr[sel][cols],
         pos=pos,
     )
-    table, uid = grid_tables(tmpl, batch.delta, job.tables)
-    graph = fast_graph(batch, job.xyz, job.latlon, k, job.ties, table, uid, job.knn_lists)
+    look = grid_lookup(tmpl, batch.delta, job.tables)
+    graph = fast_graph(batch, job.xyz, job.latlon, k, job.ties, look, job.knn_lists)
     big_m = n + tmpl.size
     if job.method == "exact":
         s1, s2 = np.zeros(len(sel)), np.zeros(len(sel))
