@@ -77,6 +77,8 @@ def run(
 
 
 def _run(args: argparse.Namespace) -> int:
+    if args.threads:
+        torch.set_num_threads(args.threads)
     encoders = list_encoders() if args.encoders == "all" else args.encoders.split(",")
     devices = [torch.device("cpu")] + (
         [torch.device("cuda")] if torch.cuda.is_available() and not args.cpu else []
@@ -102,4 +104,5 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--batches", default="1024,65536")
     p.add_argument("--no-backward", action="store_true", help="skip forward+backward timing")
     p.add_argument("--cpu", action="store_true", help="CPU only even when a GPU is present")
+    p.add_argument("--threads", type=int, default=0, help="torch CPU threads (0 = torch default)")
     p.set_defaults(func=_run)
