@@ -20,7 +20,7 @@ from engine.maps.channels import (
 from engine.maps.compare import MapValues, default_value_column, difference_map, map_values, run_map
 from engine.maps.embedding import embed_globe, embed_points, to_rgb
 from engine.maps.h3grid import MAX_GLOBE_RES, aggregate_h3, h3_cells, latlng_to_cells
-from engine.maps.hotspots import Hotspots, geobias_hotspots, marks_from_values
+from engine.maps.hotspots import Hotspots, geobias_hotspots
 from engine.maps.runs import RunSummary, run_stamp, summarize_run
 from engine.maps.scales import (
     EDGE_KM,
@@ -56,7 +56,6 @@ __all__ = [
     "h3_cells",
     "latlng_to_cells",
     "map_values",
-    "marks_from_values",
     "pe_channel",
     "pe_channel_info",
     "pe_defaults",

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-import numpy as np
 import pandas as pd
 
 from engine.maps.compare import map_values
@@ -49,23 +48,13 @@ class Hotspots:
     mark_rule: str
 
 
-def marks_from_values(values: np.ndarray, column: str) -> tuple[np.ndarray, str]:
-    """±1 marks: ``correct`` -> +1 / −1; an error column -> +1 where |error| ≤ its median, else −1."""
-    if column == "correct":
-        return np.where(values > 0.5, 1.0, -1.0), "+1 correct / −1 wrong"
-    err = np.abs(values)
-    median = float(np.median(err))
-    return np.where(err <= median, 1.0, -1.0), f"+1 where |error| ≤ median ({median:.4g}), else −1"
-
-
-def _mean(x: np.ndarray, w: np.ndarray | None = None) -> float:
-    return float(np.average(x, weights=w)) if x.size else float("nan")
-
-
 def geobias_hotspots(
     predictions: pd.DataFrame, scale: str, *, value_col: str | None = None, res: int | None = None
 ) -> Hotspots:
     """Unmarked and marked SSI hotspots of a prediction table at ``scale``.
+
+    A thin view of :func:`engine.metrics.geobias.report` (one scale): the same marks (+1 correct / −1 wrong;
+    regression +1 where |error| ≤ the median) and dataset scores, re-aggregated to ``res`` when asked.
 
     Args:
         predictions: a run's prediction table or an uploaded one (``lon, lat`` and ``correct`` or
@@ -81,27 +70,32 @@ def geobias_hotspots(
         ValueError: for an unknown scale or fewer located points than the neighbourhood size (100).
 
     """
-    from engine.metrics.geobias import ssi_scores_multi  # lazy: the maps work without the GBS stack loaded
+    from engine.metrics.geobias import report  # lazy: the maps work without the GBS stack loaded
 
+    if scale not in SCALE_KWARGS:
+        raise ValueError(f"unknown scale {scale!r}; valid: {', '.join(SCALE_KWARGS)}")
     res = scale_resolution(scale) if res is None else res
     mv = map_values(predictions, value_col)
-    marks, rule = marks_from_values(mv.values, mv.column)
-    unmarked, marked = ssi_scores_multi(mv.lonlat, [None, marks], **SCALE_KWARGS[scale])
-    weights = unmarked.n_neighbors.astype(np.float64)
-    wrong = marks < 0
+    column = "correct" if mv.column == "correct" else "error"
+    values = mv.values > 0.5 if column == "correct" else mv.values
+    frame = pd.DataFrame({"lon": mv.lonlat[:, 0], "lat": mv.lonlat[:, 1], column: values})
+    rep = report(frame, scales=(scale,))
+    sc = rep.scales[scale]
+    marked = sc.marked if sc.marked is not None else sc.unmarked
+    marked_scores = sc.marked_scores if sc.marked_scores is not None else sc.unmarked_scores
     scores = {
-        "unmarked": _mean(unmarked.ssi),
-        "marked": _mean(marked.ssi),
-        "unmarked_weighted": _mean(unmarked.ssi, weights),
-        "marked_weighted": _mean(marked.ssi, weights),
-        "marked_wrong": _mean(marked.ssi[wrong]),
+        "unmarked": sc.unmarked_scores.mean,
+        "marked": marked_scores.mean,
+        "unmarked_weighted": sc.unmarked_scores.weighted_mean,
+        "marked_weighted": marked_scores.weighted_mean,
+        "marked_wrong": float("nan") if marked_scores.wrong_mean is None else marked_scores.wrong_mean,
     }
-    frame = pd.DataFrame(
-        {"cell": latlng_to_cells(mv.lonlat, res), "unmarked": unmarked.ssi, "marked": marked.ssi}
+    per_point = pd.DataFrame(
+        {"cell": latlng_to_cells(mv.lonlat, res), "unmarked": sc.unmarked.ssi, "marked": marked.ssi}
     )
     cells = (
-        frame.groupby("cell", sort=True)
+        per_point.groupby("cell", sort=True)
         .agg(unmarked=("unmarked", "mean"), marked=("marked", "mean"), count=("unmarked", "size"))
         .reset_index()
     )
-    return Hotspots(scale, res, len(mv.values), scores, cells, rule)
+    return Hotspots(scale, res, len(mv.values), scores, cells, rep.mark_rule)

@@ -18,7 +18,6 @@ from engine.maps import (
     embed_points,
     geobias_hotspots,
     h3_cells,
-    marks_from_values,
     pe_channel,
     pe_channel_info,
     pe_defaults,
@@ -211,9 +210,11 @@ def test_difference_map_regression_and_located_rows() -> None:
 def test_scale_mapping_and_marks() -> None:
     assert SCALE_H3_RES == {"100km": 3, "1000km": 1, "knn": 2}
     assert [suggested_resolution(n) for n in (300, 10_000, 50_000, 300_000)] == [1, 1, 2, 3]
-    marks, _ = marks_from_values(np.array([1.0, 0.0]), "correct")
+    from engine.metrics.geobias import marks_from_predictions
+
+    marks, _, _ = marks_from_predictions(pd.DataFrame({"correct": [True, False]}))
     assert marks.tolist() == [1.0, -1.0]
-    marks, rule = marks_from_values(np.array([1.0, -2.0, 3.0]), "abs_error")
+    marks, _, rule = marks_from_predictions(pd.DataFrame({"error": [1.0, -2.0, 3.0]}))
     assert marks.tolist() == [1.0, 1.0, -1.0] and "median" in rule
 
 

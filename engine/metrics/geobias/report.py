@@ -237,7 +237,7 @@ def report(
             density=density,
             method=method,
             ties=ties,
-            progress=progress,
+            progress=f"geo-bias {name}" if progress else False,
             **kw,
         )
         unmarked, marked = res_list[0], (res_list[1] if marks is not None else None)

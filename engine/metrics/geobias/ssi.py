@@ -7,25 +7,33 @@ graph over the M = n + m points; Ī = xᵀWx with x = z − z̄; and SSI = −ln
 null moments of :mod:`._moments`. One k-d tree on unit vectors finds all neighbourhoods (chord order equals
 haversine order); Ī comes from the presence-touching edges only (:mod:`._graph`); nothing is O(M²) except
 the optional exact moments.
+
+Where we differ from PyGBS 0e202f6, deliberately:
+
+* Marks must be non-zero (a 0 mark would merge with the background value); zero marks raise.
+* The point itself always ranks first in its own k-NN list (with more than k + 1 coincident points the
+  reference's BallTree may leave it out); with ``ties="reference"`` such rows are re-queried with the
+  reference's own BallTree, so its numbers are kept.
+* Exact distance ties (the centre and the grid point (2, 0) are both exactly δ from grid point (1, 0)) are
+  decided by the reference's rounding with ``ties="reference"`` (default), by a fixed order with
+  ``ties="stable"``. Where the reference's own rounding differs between machines, so do a few centres
+  (case_random: 32 of 2,000 at 100 km; the in-process reference algorithm agrees with us on all of them).
+* The kNN scale (K nearest, r = distance to the K-th, capped at a quarter circumference) and
+  ``method="exact"`` (Cliff–Ord moments, no +1) are additions; the default is the reference's definition.
 """
 
 from __future__ import annotations
 
-import itertools
 import math
-import os
 from collections.abc import Sequence
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
 import numpy as np
 import torch
 from scipy.spatial import cKDTree
-from tqdm import tqdm
 
 from engine.geo import EARTH_RADIUS_KM
-from engine.metrics.geobias._graph import Batch, GridTables, dense_edges, fast_graph, grid_lookup, moran_fast
-from engine.metrics.geobias._grid import grid_template, max_spacing
+from engine.metrics.geobias._batches import Job, evaluate, grid_shape
 from engine.metrics.geobias._inputs import (
     Density,
     Method,
@@ -36,13 +44,11 @@ from engine.metrics.geobias._inputs import (
     check_radius,
     unit_vectors,
 )
-from engine.metrics.geobias._moments import categories, exact_moments, pygbs_moments, tail_ssi
-from engine.metrics.geobias._reference import reference_background, reference_density
+from engine.metrics.geobias._moments import categories
+from engine.metrics.geobias._reference import reference_background
 
 MIN_RADIUS_RAD = 1e-6
 """Floor of the kNN-scale radius (≈ 6 m), for neighbourhoods of coincident points."""
-BATCH_POINTS = 12_000
-"""Presence points per processing batch (small enough for the caches; bounds memory per thread)."""
 
 
 @dataclass(frozen=True, eq=False)
@@ -82,130 +88,6 @@ class NeighbourhoodSSI:
     background_lonlat: np.ndarray
 
 
-def grid_shape(n: np.ndarray, radius: np.ndarray, density: Density) -> tuple[np.ndarray, ...]:
-    """(ρ, δ, L) per centre, evaluated exactly as the reference does: ρ = ⌈5n/(πr²)⌉ ("auto"),
-    δ = 1/√ρ, L = ⌈r/δ⌉.
-    """
-    rho = reference_density(n, radius) if density == "auto" else np.full(n.shape, float(density))
-    delta = 1 / np.sqrt(rho)
-    rings = np.ceil(radius / delta).astype(np.int64)
-    uniq, inv = np.unique(rings, return_inverse=True)
-    if (delta > np.array([max_spacing(int(L)) for L in uniq])[inv]).any():
-        raise ValueError(f"density {density!r} is too low: the background rings would pass the antipode")
-    return rho, delta, rings
-
-
-@dataclass(frozen=True, eq=False)
-class _Job:
-    """Everything the batches share: points, neighbourhoods ``nbr[c, :n[c]]`` and per-centre grid shapes."""
-
-    xyz: np.ndarray
-    latlon: np.ndarray
-    centres: np.ndarray
-    nbr: np.ndarray
-    n: np.ndarray
-    radius: np.ndarray
-    rho: np.ndarray
-    delta: np.ndarray
-    rings: np.ndarray
-    marks_list: Sequence[np.ndarray | None]
-    weight_k: int
-    method: str
-    ties: str
-    knn_lists: np.ndarray | None
-    tables: GridTables
-
-
-def _batches(n: np.ndarray, rings: np.ndarray, delta: np.ndarray) -> list[np.ndarray]:
-    """Centre groups sharing L, about :data:`BATCH_POINTS` presence points each (sorted by n, then δ)."""
-    order = np.lexsort((delta, n, rings))
-    ns, ls = n[order], rings[order]
-    new_l = np.r_[True, ls[1:] != ls[:-1]]
-    group = np.cumsum(new_l) - 1
-    cum = np.cumsum(ns)
-    within = cum - (cum - ns)[np.flatnonzero(new_l)][group]
-    key = group * (len(order) + 1) + (within - 1) // BATCH_POINTS
-    cuts = np.flatnonzero(np.r_[True, key[1:] != key[:-1], True])
-    return [order[a:b] for a, b in itertools.pairwise(cuts)]
-
-
-def _evaluate(job: _Job, progress: bool = False, workers: int | None = None) -> list[dict[str, np.ndarray]]:
-    """Scores of every centre of ``job``, per mark set: ssi, moran, mu, sigma, z and m (background count).
-
-    Batches run on ``workers`` threads (numpy releases the GIL in its array loops).
-    """
-    n_c = job.centres.shape[0]
-    out = [{f: np.zeros(n_c) for f in ("ssi", "moran", "mu", "sigma", "z")} for _ in job.marks_list]
-    m_bg = np.zeros(n_c, np.int64)
-    batches = _batches(job.n, job.rings, job.delta)
-    for rings in np.unique(job.rings).tolist():
-        grid_template(int(rings), job.weight_k)  # build the templates before the threads start
-
-    def run(sel: np.ndarray) -> int:
-        for res, part in zip(out, _run_batch(job, sel), strict=True):
-            for key, val in part.items():
-                res[key][sel] = val
-        m_bg[sel] = grid_template(int(job.rings[sel[0]]), job.weight_k).size
-        return len(sel)
-
-    n_workers = max(1, min(workers or len(os.sched_getaffinity(0)), len(batches)))
-    with tqdm(total=n_c, disable=not progress, desc="geo-bias", unit="centre", leave=False) as bar:
-        if n_workers == 1:
-            for sel in batches:
-                bar.update(run(sel))
-        else:
-            with ThreadPoolExecutor(n_workers) as pool:
-                for done in pool.map(run, batches):
-                    bar.update(done)
-    for res in out:
-        res["m"] = m_bg
-    return out
-
-
-def _run_batch(job: _Job, sel: np.ndarray) -> list[dict[str, np.ndarray]]:
-    """Scores of the centres ``sel`` (one grid template), per mark set."""
-    k = job.weight_k
-    tmpl = grid_template(int(job.rings[sel[0]]), k)
-    if tmpl.size + 1 <= k:
-        raise ValueError(f"weight_k={k} needs more than {tmpl.size + 1} points per neighbourhood")
-    n = job.n[sel]
-    cols = np.arange(job.nbr.shape[1])[None, :] < n[:, None]
-    owner, pos = np.nonzero(cols)
-    batch = Batch(
-        tmpl=tmpl,
-        centre_xyz=job.xyz[job.centres[sel]],
-        centre_latlon=job.latlon[job.centres[sel]],
-        radius=job.radius[sel],
-        delta=job.delta[sel],
-        density=job.rho[sel],
-        n=n,
-        owner=owner,
-        member=job.nbr[sel][cols],
-        pos=pos,
-    )
-    look = grid_lookup(tmpl, batch.delta, job.tables)
-    graph = fast_graph(batch, job.xyz, job.latlon, k, job.ties, look, job.knn_lists)
-    big_m = n + tmpl.size
-    if job.method == "exact":
-        s1, s2 = np.zeros(len(sel)), np.zeros(len(sel))
-        for b in range(len(sel)):
-            rows, cols_b = dense_edges(batch, job.xyz, k, b)
-            s1[b] = rows.shape[0] + np.isin(cols_b * big_m[b] + rows, rows * big_m[b] + cols_b).sum()
-            s2[b] = ((k + np.bincount(cols_b, minlength=int(big_m[b]))) ** 2).sum()
-    results = []
-    for marks in job.marks_list:
-        z_global = np.ones(job.xyz.shape[0]) if marks is None else marks
-        moran, sum_x2, sum_x4 = moran_fast(graph, batch, z_global, k)
-        if job.method == "exact":
-            mu, sigma = exact_moments(big_m, k * big_m.astype(float), s1, s2, sum_x2, sum_x4)
-        else:
-            cats, counts = categories(z_global[batch.member], owner, len(sel), np.full(len(sel), tmpl.size))
-            mu, sigma = pygbs_moments(cats, counts)
-        z, ssi = tail_ssi(moran, mu, sigma)
-        results.append({"ssi": ssi, "moran": moran, "mu": mu, "sigma": sigma, "z": z})
-    return results
-
-
 def ssi_scores_multi(
     lonlat: torch.Tensor | np.ndarray,
     marks_list: Sequence[torch.Tensor | np.ndarray | None],
@@ -218,7 +100,7 @@ def ssi_scores_multi(
     method: Method = "pygbs",
     ties: Ties = "reference",
     centres: np.ndarray | None = None,
-    progress: bool = False,
+    progress: bool | str = False,
     workers: int | None = None,
 ) -> list[SSIScores]:
     """:func:`ssi_scores` for several mark vectors (``None`` = unmarked) sharing one neighbour graph.
@@ -252,7 +134,7 @@ def ssi_scores_multi(
         radius = np.clip(ang[:, -1], MIN_RADIUS_RAD, math.pi / 2)
         counts = np.full(cen.shape[0], int(size))
     rho, delta, rings = grid_shape(counts, radius, density)
-    job = _Job(
+    job = Job(
         xyz,
         latlon,
         cen,
@@ -269,7 +151,7 @@ def ssi_scores_multi(
         idx if centres is None else None,
         {},
     )
-    results = _evaluate(job, progress, workers)
+    results = evaluate(job, progress, workers)
     return [
         SSIScores(
             ssi=r["ssi"],
@@ -299,7 +181,7 @@ def ssi_scores(
     method: Method = "pygbs",
     ties: Ties = "reference",
     centres: np.ndarray | None = None,
-    progress: bool = False,
+    progress: bool | str = False,
 ) -> SSIScores:
     """Per-centre SSI for every point of ``lonlat`` ``[N, 2]`` (lon, lat) degrees, numpy or torch.
 
@@ -321,7 +203,7 @@ def ssi_scores(
             ``"stable"`` breaks them by a fixed order (data points by input index, then the background),
             so the score is invariant to rotations about the polar axis.
         centres: indices of the points to use as centres (default: all; results follow this order).
-        progress: show a tqdm bar.
+        progress: show a tqdm bar (a string is used as its label).
 
     Returns:
         :class:`SSIScores`.
@@ -366,7 +248,7 @@ def neighbourhood_ssi(
     latlon = np.radians(np.concatenate([pres, centre])[:, ::-1])
     rho, delta, rings = grid_shape(np.array([n]), radius, density)
     marks_full = None if mk is None else np.append(mk, 1.0)  # the centre row is never a member
-    job = _Job(
+    job = Job(
         unit_vectors(latlon),
         latlon,
         np.array([n]),
@@ -383,7 +265,7 @@ def neighbourhood_ssi(
         None,
         {},
     )
-    res = _evaluate(job, workers=1)[0]
+    res = evaluate(job, workers=1)[0]
     z = np.ones(n) if mk is None else mk
     cats, counts = categories(z, np.zeros(n, np.int64), 1, res["m"])
     bg = reference_background(latlon[n], float(radius[0]), rho[0])
