@@ -62,8 +62,8 @@ def geobias_metrics(
         return {}, {**note, "status": "skipped", "reason": reason}
     try:
         summary = report(points, scales=scales).summary()
-    except ValueError as err:
-        return {}, {**note, "status": "failed", "reason": str(err)}
+    except (ValueError, RuntimeError) as err:  # a scoring failure is noted; the run itself still counts
+        return {}, {**note, "status": "failed", "reason": f"{type(err).__name__}: {err}"}
     nan = math.nan
     metrics = {
         str(k): {"value": float(v), "low": nan, "high": nan}
