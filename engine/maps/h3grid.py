@@ -15,8 +15,8 @@ import pandas as pd
 import torch
 from torch import Tensor
 
-MAX_GLOBE_RES = 4
-"""Largest resolution :func:`h3_cells` enumerates (res 4 is already 288,122 cells)."""
+MAX_GLOBE_RES = 5
+"""Largest resolution :func:`h3_cells` enumerates (res 5: 2,016,842 cells, ~11 s once, then cached)."""
 
 
 def _check_res(res: int, max_res: int = 15) -> int:
