@@ -1,8 +1,9 @@
 """Training budgets for the benchmark: ``quick`` (a CPU-sized sweep) and ``paper`` (reference settings).
 
 ``quick`` is sized so that ``python -m engine bench --datasets checkerboard,land_ocean,cities_country
---encoders all --seeds 3`` (18 encoders × 3 datasets × 3 seeds plus the baselines) finishes in about half an
-hour on a 2-core CPU: every run takes at most 6 epochs × 20 optimizer steps of 512 points (the heaviest
+--encoders all --seeds 3`` (18 encoders × 3 datasets × 3 seeds plus the baselines, 174 runs) finishes well
+within half an hour on a 2-core CPU (measured: 13 min 35 s on an idle 2-core machine): every run takes at
+most 6 epochs × 20 optimizer steps of 512 points (the heaviest
 encoder, GeoCLIP with 9.5M parameters, costs ~0.3 s per such step there, the others 10–60 ms), validation
 uses a fixed subset of 2,000 rows, the test intervals 200 bootstrap resamples and the Geo-Bias Scores a fixed
 subset of 1,000 located test points (1–2 s per run instead of ~5 s for 2,000; scores of a subset are not
