@@ -24,20 +24,36 @@ def list_encoders() -> list[str]:
     return ENCODERS.names()
 
 
-def create_encoder(name: str, **kwargs: Any) -> LocationEncoder:
+def create_encoder(name: str, *, fused: bool = False, **kwargs: Any) -> LocationEncoder:
     """
     Build the encoder ``name`` (``ValueError`` listing valid names if unknown).
 
     Keyword arguments are the PE's hyperparameters (``frequency_num``, ``min_radius``, ``max_radius``,
     ``legendre_polys``, ``cell_size``, ...) and the network's (``net``, ``num_hidden_layer``, ``hidden_dim``,
     ``out_dim``, ``dropout``, ``activation``, ...); unknown keywords raise ``ValueError``.
+    ``fused=True`` compiles the position encoding into one kernel (:mod:`engine.encoders.pe.fused`).
     """
-    return ENCODERS.build(name, **kwargs)
+    enc = ENCODERS.build(name, **kwargs)
+    if fused:
+        _fuse(enc.pe)
+    return enc
 
 
-def create_position_encoding(name: str, **kwargs: Any) -> nn.Module:
-    """Build the bare position encoding owned by encoder ``name`` (it exposes ``out_dim``)."""
-    return ENCODERS.entry(name).meta["pe"](**kwargs)
+def create_position_encoding(name: str, *, fused: bool = False, **kwargs: Any) -> nn.Module:
+    """Build the bare position encoding owned by encoder ``name`` (it exposes ``out_dim``).
+
+    ``fused=True``: see :func:`create_encoder`.
+    """
+    pe = ENCODERS.entry(name).meta["pe"](**kwargs)
+    if fused:
+        _fuse(pe)
+    return pe
+
+
+def _fuse(pe: nn.Module) -> None:
+    if not isinstance(pe, PositionEncoding):
+        raise ValueError(f"{type(pe).__name__} cannot be fused (not a PositionEncoding)")
+    pe.fuse()
 
 
 def encoder_info(name: str) -> dict[str, str]:

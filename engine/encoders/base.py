@@ -11,6 +11,8 @@ class LocationEncoder(nn.Module):
     """
     Compose a position encoding and a network: ``forward(lonlat) = net(pe.encode(lonlat))``.
 
+    The PE runs through its ``encode_fn()`` (compiled when the PE is fused, see ``PositionEncoding.fuse``).
+
     Args:
         pe: a position encoding with ``out_dim`` (and ``encode``; a plain module is called instead).
         net: a network whose input width is ``pe.out_dim``, exposing ``out_dim``.
@@ -32,6 +34,6 @@ class LocationEncoder(nn.Module):
         """``[..., 2]`` (lon, lat) degrees -> ``[..., out_dim]``."""
         if self.check_input:
             check_lonlat(lonlat)
-        encode = getattr(self.pe, "encode", None)
-        features = encode(lonlat) if encode is not None else self.pe(lonlat)
+        encode_fn = getattr(self.pe, "encode_fn", None)
+        features = encode_fn()(lonlat) if encode_fn is not None else self.pe(lonlat)
         return self.net(features)

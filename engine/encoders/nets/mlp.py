@@ -61,10 +61,7 @@ class MLP(nn.Module):
         super().__init__()
         dims = [in_dim] + [hidden_dim] * num_hidden_layer
         self.hidden = nn.Sequential(
-            *[
-                _FFNLayer(a, b, activation, dropout, skip, layernorm)
-                for a, b in itertools.pairwise(dims)
-            ]
+            *[_FFNLayer(a, b, activation, dropout, skip, layernorm) for a, b in itertools.pairwise(dims)]
         )
         self.out = nn.Linear(dims[-1], out_dim)
         nn.init.xavier_uniform_(self.out.weight)

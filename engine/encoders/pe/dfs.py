@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import math
+
 import torch
 from torch import Tensor
 
@@ -31,14 +33,15 @@ class DFSPE(PositionEncoding):
         self.max_radius = max_radius
         self.register_buffer("freqs", geometric_frequencies(frequency_num, min_radius, max_radius))
         self.out_dim = 4 * frequency_num**2 + 4 * frequency_num
+        self.max_angle = math.pi * float(self.freqs.max())  # |λ| ≤ π
 
     def encode(self, lonlat: Tensor) -> Tensor:
         """Outer products of the lon and lat sinusoids plus the single-axis sinusoids."""
         lam, phi = torch.deg2rad(lonlat).unbind(-1)
         w = self.freqs.to(lonlat.dtype)
         lam_s, phi_s = lam[..., None] * w, phi[..., None] * w  # [..., S]
-        fl = torch.stack([torch.sin(lam_s), torch.cos(lam_s)], dim=-1)  # [..., S, 2]
-        fp = torch.stack([torch.sin(phi_s), torch.cos(phi_s)], dim=-1)  # [..., S, 2]
+        fl = torch.stack(self.sincos(lam_s), dim=-1)  # [..., S, 2]
+        fp = torch.stack(self.sincos(phi_s), dim=-1)  # [..., S, 2]
         prod = fl[..., :, None, :, None] * fp[..., None, :, None, :]  # [..., S, S, 2, 2]
         single = torch.cat([fp, fl], dim=-1).flatten(-2)  # [..., S*4]: sinφ, cosφ, sinλ, cosλ per scale
         return torch.cat([prod.flatten(-4), single], dim=-1)

@@ -29,9 +29,10 @@ class NeRFPE(PositionEncoding):
         self.frequency_num = frequency_num
         self.register_buffer("freqs", nerf_frequencies(frequency_num))
         self.out_dim = 6 * frequency_num
+        self.max_angle = float(self.freqs.max())  # |p_k| ≤ 1
 
     def encode(self, lonlat: Tensor) -> Tensor:
         """Sin/cos of every xyz coordinate at every scale."""
         p = lonlat_to_xyz(lonlat)  # [..., 3]
         a = (self.freqs.to(p.dtype)[:, None] * p[..., None, :]).flatten(-2)  # [..., S*3]
-        return torch.cat([torch.sin(a), torch.cos(a)], dim=-1)
+        return torch.cat(self.sincos(a), dim=-1)

@@ -47,10 +47,13 @@ class RFFPE(PositionEncoding):
         )
         self.sigma = float(sigma)
         self.out_dim = frequency_num
+        # |x_d| ≤ (coordinate bound + |centre_d|) / half-span_d, |phase| < 2π
+        x_max = (torch.tensor([180.0, 90.0], dtype=torch.float64) + self.center.abs()) / self.half_span
+        self.max_angle = float((self.omega.double().abs() @ x_max).max()) + 2 * math.pi
 
     def encode(self, lonlat: Tensor) -> Tensor:
         """Random cosine features."""
         dt = lonlat.dtype
         x = (lonlat - self.center.to(dt)) / self.half_span.to(dt)
         proj = x @ self.omega.to(dt).T + self.phase.to(dt)
-        return math.sqrt(2.0 / self.out_dim) * torch.cos(proj)
+        return math.sqrt(2.0 / self.out_dim) * self.sincos(proj)[1]

@@ -24,13 +24,21 @@ class _Space2VecPE(PositionEncoding):
         self.max_radius = max_radius
         self.register_buffer("freqs", geometric_frequencies(frequency_num, min_radius, max_radius))
         self.register_buffer("directions", directions.double())  # [J, 2]
+        # ω_s a_j flattened to [S*J] per coordinate: the angles are two broadcast products of contiguous
+        # vectors (one vectorised loop when fused); derived, so not saved in checkpoints
+        m = (self.freqs[:, None, None] * self.directions[None]).reshape(-1, 2)
+        self.register_buffer("m_lon", m[:, 0].contiguous(), persistent=False)
+        self.register_buffer("m_lat", m[:, 1].contiguous(), persistent=False)
         self.out_dim = 2 * directions.shape[0] * frequency_num
+        # |u_j| ≤ 180 |a_j0| + 90 |a_j1|
+        u_max = float((directions.double().abs() @ torch.tensor([180.0, 90.0], dtype=torch.float64)).max())
+        self.max_angle = u_max * float(self.freqs.max())
 
     def encode(self, lonlat: Tensor) -> Tensor:
         """``[sin(u_j ω_s)] ++ [cos(u_j ω_s)]``, u_j = ⟨(lon°, lat°), a_j⟩ (order sin|cos, s, j)."""
-        u = lonlat @ self.directions.to(lonlat.dtype).T  # [..., J]
-        a = (self.freqs.to(lonlat.dtype)[:, None] * u[..., None, :]).flatten(-2)  # [..., S*J]
-        return torch.cat([torch.sin(a), torch.cos(a)], dim=-1)
+        dt = lonlat.dtype
+        a = lonlat[..., :1] * self.m_lon.to(dt) + lonlat[..., 1:] * self.m_lat.to(dt)  # [..., S*J]
+        return torch.cat(self.sincos(a), dim=-1)
 
 
 class Space2VecGridPE(_Space2VecPE):

@@ -10,6 +10,8 @@ those of the second, and so on (contiguous blocks: a concatenation, much faster 
 
 from __future__ import annotations
 
+import math
+
 import torch
 from torch import Tensor
 
@@ -29,6 +31,7 @@ class _SpherePE(PositionEncoding):
         self.max_radius = max_radius
         self.register_buffer("freqs", geometric_frequencies(frequency_num, min_radius, max_radius))
         self.out_dim = self.terms_per_scale * frequency_num
+        self.max_angle = math.pi * float(self.freqs.max())  # |λ| ≤ π
 
     def _angles(self, lonlat: Tensor) -> tuple[Tensor, Tensor, Tensor, Tensor]:
         """λ, φ ``[..., 1]`` and λ_s, φ_s ``[..., S]``."""
@@ -53,8 +56,9 @@ class SphereCPE(_SpherePE):
     def encode(self, lonlat: Tensor) -> Tensor:
         """Multi-scale xyz-like terms."""
         _, _, lam_s, phi_s = self._angles(lonlat)
-        cp = torch.cos(phi_s)
-        return self._stack(torch.sin(phi_s), cp * torch.cos(lam_s), cp * torch.sin(lam_s))
+        sp, cp = self.sincos(phi_s)
+        sl, cl = self.sincos(lam_s)
+        return self._stack(sp, cp * cl, cp * sl)
 
 
 class SphereCPlusPE(_SpherePE):
@@ -68,7 +72,7 @@ class SphereCPlusPE(_SpherePE):
     def encode(self, lonlat: Tensor) -> Tensor:
         """SphereC terms plus the separate lat/lon sinusoids."""
         _, _, lam_s, phi_s = self._angles(lonlat)
-        sp, cp, sl, cl = torch.sin(phi_s), torch.cos(phi_s), torch.sin(lam_s), torch.cos(lam_s)
+        (sp, cp), (sl, cl) = self.sincos(phi_s), self.sincos(lam_s)
         return self._stack(sp, cp, sl, cl, cp * cl, cp * sl)
 
 
@@ -83,14 +87,9 @@ class SphereMPE(_SpherePE):
     def encode(self, lonlat: Tensor) -> Tensor:
         """Mixed single-scale / multi-scale terms."""
         lam, phi, lam_s, phi_s = self._angles(lonlat)
-        cp, cp_s = torch.cos(phi), torch.cos(phi_s)
-        return self._stack(
-            torch.sin(phi_s),
-            cp_s * torch.cos(lam),
-            cp * torch.cos(lam_s),
-            cp_s * torch.sin(lam),
-            cp * torch.sin(lam_s),
-        )
+        cp, (sl, cl) = self.sincos(phi)[1], self.sincos(lam)
+        (sp_s, cp_s), (sl_s, cl_s) = self.sincos(phi_s), self.sincos(lam_s)
+        return self._stack(sp_s, cp_s * cl, cp * cl_s, cp_s * sl, cp * sl_s)
 
 
 class SphereMPlusPE(_SpherePE):
@@ -108,15 +107,6 @@ class SphereMPlusPE(_SpherePE):
     def encode(self, lonlat: Tensor) -> Tensor:
         """SphereM terms plus the separate multi-scale sinusoids."""
         lam, phi, lam_s, phi_s = self._angles(lonlat)
-        cp, cp_s = torch.cos(phi), torch.cos(phi_s)
-        sl_s, cl_s = torch.sin(lam_s), torch.cos(lam_s)
-        return self._stack(
-            torch.sin(phi_s),
-            cp_s * torch.cos(lam),
-            cp * cl_s,
-            cp_s * torch.sin(lam),
-            cp * sl_s,
-            cp_s,
-            sl_s,
-            cl_s,
-        )
+        cp, (sl, cl) = self.sincos(phi)[1], self.sincos(lam)
+        (sp_s, cp_s), (sl_s, cl_s) = self.sincos(phi_s), self.sincos(lam_s)
+        return self._stack(sp_s, cp_s * cl, cp * cl_s, cp_s * sl, cp * sl_s, cp_s, sl_s, cl_s)

@@ -89,6 +89,7 @@ class SphericalHarmonicsPE(PositionEncoding):
         self.register_buffer("m_abs", torch.from_numpy(m_abs), persistent=False)
         self.register_buffer("is_sin", torch.from_numpy(is_sin), persistent=False)
         self.out_dim = L * L
+        self.max_angle = 2 * math.pi * max(L - 1, 0)  # k ≤ L − 1, θ ≤ π, azimuth ≤ 2π
 
     def encode(self, lonlat: Tensor) -> Tensor:
         """``[..., 2]`` degrees -> ``[..., L²]`` real SH values."""
@@ -98,8 +99,10 @@ class SphericalHarmonicsPE(PositionEncoding):
         azim = lam + math.pi
         k = self.k.to(dt)
         kt = theta[..., None] * k  # [..., L]
-        polar = torch.cat([torch.cos(kt), torch.sin(kt)], dim=-1) @ self.coef.to(dt)  # [..., L²]
+        sin_kt, cos_kt = self.sincos(kt)
+        polar = torch.cat([cos_kt, sin_kt], dim=-1) @ self.coef.to(dt)  # [..., L²]
         ka = azim[..., None] * k
-        cos_m = torch.cos(ka).index_select(-1, self.m_abs)  # [..., L²]
-        sin_m = torch.sin(ka).index_select(-1, self.m_abs)
+        sin_ka, cos_ka = self.sincos(ka)
+        cos_m = cos_ka.index_select(-1, self.m_abs)  # [..., L²]
+        sin_m = sin_ka.index_select(-1, self.m_abs)
         return polar * torch.where(self.is_sin, sin_m, cos_m)

@@ -26,9 +26,9 @@ class WrapPE(PositionEncoding):
     def __init__(self) -> None:
         super().__init__()
         self.out_dim = 4
+        self.max_angle = math.pi
 
     def encode(self, lonlat: Tensor) -> Tensor:
         """Sin/cos of lon (period 360°) and of lat (period 180°)."""
         a = lonlat * lonlat.new_tensor([math.pi / 180.0, math.pi / 90.0])
-        s, c = torch.sin(a), torch.cos(a)
-        return torch.cat([s, c], dim=-1)
+        return torch.cat(self.sincos(a), dim=-1)
