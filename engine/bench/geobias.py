@@ -28,6 +28,12 @@ SCALES: dict[str, dict[str, Any]] = {
 }
 
 
+def cpu_seconds() -> float:
+    """CPU seconds (user + system) of this process and of its joined child processes (worker pools)."""
+    t = os.times()
+    return t.user + t.system + t.children_user + t.children_system
+
+
 def clustered_points(n: int, seed: int = 0) -> np.ndarray:
     """``n`` (lon, lat) degrees: 90 % in heavy-tailed Gaussian clusters (20–400 km), 10 % uniform."""
     rng = np.random.default_rng(seed)
@@ -58,8 +64,9 @@ def run(
 ) -> dict[str, Any]:
     """Time every size and scale (wall and process CPU seconds); add the naive baseline at ``naive_n``.
 
-    The machine's load average is recorded before and after: on a shared machine wall times stretch, so
-    speed-ups are compared within one run only.
+    The machine's load average is recorded before and after (and after each scale): on a shared machine
+    wall times stretch, so speed-ups are compared within one run only. CPU seconds include the worker
+    processes (joined before each timing ends).
     """
     load_before = os.getloadavg()
     from engine.metrics.geobias import ssi_scores_multi
@@ -72,7 +79,7 @@ def run(
         marks = clustered_errors(lonlat, seed)
         total = 0.0
         for scale, kw in SCALES.items():
-            t0, c0 = time.perf_counter(), time.process_time()
+            t0, c0 = time.perf_counter(), cpu_seconds()
             unmarked, marked = ssi_scores_multi(lonlat, [None, marks], workers=workers, **kw)
             seconds = time.perf_counter() - t0
             total += seconds
@@ -81,7 +88,8 @@ def run(
                     "n": n,
                     "scale": scale,
                     "seconds": seconds,
-                    "cpu_seconds": time.process_time() - c0,
+                    "cpu_seconds": cpu_seconds() - c0,
+                    "load_average_after": os.getloadavg(),
                     "presence_points": int(unmarked.n_neighbors.sum()),
                     "mean_neighbors": float(unmarked.n_neighbors.mean()),
                     "gbs_unmarked": float(unmarked.ssi.mean()),
@@ -89,17 +97,18 @@ def run(
                 }
             )
             print(
-                f"n={n:>7} {scale:>6}: {seconds:8.2f} s  (mean n {unmarked.n_neighbors.mean():.1f})",
+                f"n={n:>7} {scale:>6}: {seconds:8.2f} s, cpu {rows[-1]['cpu_seconds']:7.2f} s "
+                f"(mean n {unmarked.n_neighbors.mean():.1f}, load {os.getloadavg()[0]:.2f})",
                 flush=True,
             )
         totals[str(n)] = total
         if n == naive_n and naive_centres > 0:
             fast = next(r for r in rows if r["n"] == n and r["scale"] == "100km")
             centres = np.random.default_rng(seed).choice(n, size=min(naive_centres, n), replace=False)
-            t0, c0 = time.perf_counter(), time.process_time()
+            t0, c0 = time.perf_counter(), cpu_seconds()
             reference_ssi(lonlat, [None, marks], centres, radius_km=100.0)
             per_centre = (time.perf_counter() - t0) / centres.shape[0]
-            cpu_per_centre = (time.process_time() - c0) / centres.shape[0]
+            cpu_per_centre = (cpu_seconds() - c0) / centres.shape[0]
             extrapolated = per_centre * n
             naive = {
                 "n": n,
@@ -126,6 +135,7 @@ def run(
         "results": rows,
         "total_seconds": totals,
         "naive": naive,
+        "workers": workers,
         "load_average_before": load_before,
         "load_average_after": os.getloadavg(),
     }

@@ -5,10 +5,8 @@ threads, and the per-batch scores (graph, Ī, null moments, SSI).
 from __future__ import annotations
 
 import itertools
-import os
 from collections.abc import Sequence
-from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 from tqdm import tqdm
@@ -17,11 +15,15 @@ from engine.metrics.geobias._graph import dense_edges, fast_graph, moran_fast
 from engine.metrics.geobias._grid import grid_template, max_spacing
 from engine.metrics.geobias._inputs import Density
 from engine.metrics.geobias._moments import categories, exact_moments, pygbs_moments, tail_ssi
+from engine.metrics.geobias._parallel import default_workers, parallel_map
+from engine.metrics.geobias._prefix import PrefixTable
 from engine.metrics.geobias._reference import reference_density
 from engine.metrics.geobias._rows import Batch, GridTables, grid_lookup
 
 BATCH_POINTS = 12_000
-"""Presence points per processing batch (small enough for the caches; bounds memory per thread)."""
+"""Presence points per processing batch (small enough for the caches; bounds memory per worker)."""
+MIN_PROCESS_ENTRIES = 100_000
+"""Presence points (summed over centres) from which worker processes pay for their start (~0.5 s of work)."""
 
 
 def grid_shape(n: np.ndarray, radius: np.ndarray, density: Density) -> tuple[np.ndarray, ...]:
@@ -39,7 +41,9 @@ def grid_shape(n: np.ndarray, radius: np.ndarray, density: Density) -> tuple[np.
 
 @dataclass(frozen=True, eq=False)
 class Job:
-    """Everything the batches share: points, neighbourhoods ``nbr[c, :n[c]]`` and per-centre grid shapes."""
+    """Everything the batches share: points, neighbourhoods ``nbr[c, :n[c]]`` and per-centre grid shapes;
+    ``prefix`` (built by :func:`evaluate` from ``knn_lists``) the ordered prefixes of the global k-NN lists.
+    """
 
     xyz: np.ndarray
     latlon: np.ndarray
@@ -56,6 +60,7 @@ class Job:
     ties: str
     knn_lists: np.ndarray | None
     tables: GridTables
+    prefix: PrefixTable | None = None
 
 
 def _batches(n: np.ndarray, rings: np.ndarray, delta: np.ndarray) -> list[np.ndarray]:
@@ -76,32 +81,28 @@ def evaluate(
 ) -> list[dict[str, np.ndarray]]:
     """Scores of every centre of ``job``, per mark set: ssi, moran, mu, sigma, z and m (background count).
 
-    Batches run on ``workers`` threads (numpy releases the GIL in its array loops).
+    Batches run on ``workers`` (default: the CPUs available) forked processes where that is safe and the
+    job is large enough, else threads (:mod:`._parallel`); the results do not depend on ``workers``.
     """
     n_c = job.centres.shape[0]
     out = [{f: np.zeros(n_c) for f in ("ssi", "moran", "mu", "sigma", "z")} for _ in job.marks_list]
     m_bg = np.zeros(n_c, np.int64)
     batches = _batches(job.n, job.rings, job.delta)
     for rings in np.unique(job.rings).tolist():
-        grid_template(int(rings), job.weight_k)  # build the templates before the threads start
-
-    def run(sel: np.ndarray) -> int:
-        for res, part in zip(out, _run_batch(job, sel), strict=True):
-            for key, val in part.items():
-                res[key][sel] = val
-        m_bg[sel] = grid_template(int(job.rings[sel[0]]), job.weight_k).size
-        return len(sel)
-
-    n_workers = max(1, min(workers or len(os.sched_getaffinity(0)), len(batches)))
+        grid_template(int(rings), job.weight_k)  # build the templates before the workers start
+    if job.knn_lists is not None and job.prefix is None:
+        job = replace(job, prefix=PrefixTable.build(job.xyz, job.knn_lists))
+    n_workers = default_workers() if workers is None else max(1, int(workers))
+    processes = int(job.n.sum()) >= MIN_PROCESS_ENTRIES
     desc = progress if isinstance(progress, str) else "geo-bias"
+    results = parallel_map(_run_batch, job, batches, n_workers, processes)
     with tqdm(total=n_c, disable=not progress, desc=desc, unit="centre", leave=False) as bar:
-        if n_workers == 1:
-            for sel in batches:
-                bar.update(run(sel))
-        else:
-            with ThreadPoolExecutor(n_workers) as pool:
-                for done in pool.map(run, batches):
-                    bar.update(done)
+        for sel, parts in zip(batches, results, strict=True):
+            for res, part in zip(out, parts, strict=True):
+                for key, val in part.items():
+                    res[key][sel] = val
+            m_bg[sel] = grid_template(int(job.rings[sel[0]]), job.weight_k).size
+            bar.update(len(sel))
     for res in out:
         res["m"] = m_bg
     return out
@@ -129,7 +130,7 @@ def _run_batch(job: Job, sel: np.ndarray) -> list[dict[str, np.ndarray]]:
         pos=pos,
     )
     look = grid_lookup(tmpl, batch.delta, job.tables)
-    graph = fast_graph(batch, job.xyz, job.latlon, k, job.ties, look, job.knn_lists)
+    graph = fast_graph(batch, job.xyz, job.latlon, k, job.ties, look, job.prefix)
     big_m = n + tmpl.size
     if job.method == "exact":
         s1, s2 = np.zeros(len(sel)), np.zeros(len(sel))

@@ -61,10 +61,13 @@ def presence_candidates(
     parts: list[tuple[np.ndarray, np.ndarray, np.ndarray]] = []
     todo = np.arange(n_p)
     for offsets, per_ring, base in WINDOWS:
-        sub = Polar(*(getattr(pol, f)[todo] for f in Polar.__dataclass_fields__))
-        wi, wd, ok = _window(tmpl, sub, owner[todo], delta[todo], rt, offsets, per_ring, base, kth)
-        parts.append((todo[ok], wi[ok], wd[ok]))
-        todo = todo[~ok]
+        hopeless = _too_few(tmpl, pol.theta[todo] / delta[todo], offsets, per_ring, base, kth)
+        rows, todo = todo[~hopeless], todo[hopeless]
+        if rows.size:
+            sub = Polar(*(getattr(pol, f)[rows] for f in Polar.__dataclass_fields__))
+            wi, wd, ok = _window(tmpl, sub, owner[rows], delta[rows], rt, offsets, per_ring, base, kth)
+            parts.append((rows[ok], wi[ok], wd[ok]))
+            todo = np.sort(np.concatenate([todo, rows[~ok]]))
         if todo.size == 0:
             break
     if todo.size:
@@ -105,6 +108,19 @@ def _chord2(
     b = 4 * pol.sin[sel][:, None] * sn
     ang = pol.sa2[sel][:, None, None] * caj - pol.ca2[sel][:, None, None] * saj
     return a[..., None] + b[..., None] * ang * ang
+
+
+def _too_few(
+    tmpl: GridTemplate, ratio: np.ndarray, offsets: np.ndarray, per_ring: int, base: str, kth: int
+) -> np.ndarray:
+    """Rows (colatitude / δ ``ratio``) for which :func:`_window` is bound to fail: fewer than ``kth``
+    candidates (so its k-th candidate distance is infinite) while some ring of the window has points left
+    out (near the centre: the window of round(θ/δ) = 0 holds only ``per_ring`` points of ring 1).
+    """
+    t = (np.rint if base == "round" else np.floor)(ratio).astype(np.int64)[:, None] + offsets
+    valid = (t >= 1) & (t <= tmpl.n_rings)
+    wide = valid & (tmpl.ring_size[np.clip(t, 0, tmpl.n_rings + 1)] > per_ring)
+    return (valid.sum(1) * per_ring < kth) & wide.any(1)
 
 
 def _window(

@@ -31,6 +31,7 @@ from engine.metrics.geobias._grid import (
     pole_frame,
     sort_keys,
 )
+from engine.metrics.geobias._prefix import PrefixTable, prefix_rows
 from engine.metrics.geobias._rows import (
     NO_KEY,
     Batch,
@@ -40,7 +41,6 @@ from engine.metrics.geobias._rows import (
     entry_table,
     grid_rank,
     group_order,
-    prefix_rows,
 )
 from engine.metrics.geobias._ties import reference_order, requery
 
@@ -52,12 +52,12 @@ def fast_graph(
     weight_k: int,
     ties: str,
     look: GridLookup,
-    nbr_idx: np.ndarray | None = None,
+    prefix: PrefixTable | None = None,
 ) -> Graph:
     """Presence-touching edges of every centre in ``batch`` (see the module docstring).
 
-    ``look`` gives the grid-only neighbours of the grid points (:func:`grid_lookup`); ``nbr_idx`` the
-    global k-NN lists (rows sorted by distance), if known.
+    ``look`` gives the grid-only neighbours of the grid points (:func:`grid_lookup`); ``prefix`` the
+    prefixes of the global k-NN lists (:class:`PrefixTable`), if known.
     """
     k, tmpl, own = weight_k, batch.tmpl, batch.owner
     n_e = own.shape[0]
@@ -70,8 +70,8 @@ def fast_graph(
 
     # Presence rows: the k nearest of (the k + 2 nearest fellow presence points, grid candidates).
     width = k + 2
-    if nbr_idx is not None:
-        pkey, pid, full, reach = prefix_rows(batch, xyz, width, nbr_idx)
+    if prefix is not None:
+        pkey, pid, full, reach = prefix_rows(batch, xyz, width, prefix)
         # A prefix short of width + 1 fellows is complete when it reaches past the (k+1)-th grid candidate.
         todo = np.flatnonzero(~full)
         todo = todo[reach[todo] <= np.partition(d2[todo], k, axis=1)[:, k] * (1 + 1e-9)]

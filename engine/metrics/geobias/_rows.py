@@ -20,9 +20,9 @@ from engine.metrics.geobias._grid import (
 )
 
 GridTables = dict[tuple[int, float], np.ndarray]
-PREFIX = 12
-"""Entries of a presence point's global k-NN list scanned for its nearest fellow presence points."""
 NO_KEY = np.iinfo(np.int64).max
+DIST_BITS = 40
+"""Bits of :func:`key_distance` of a chord² ≤ 4 (a non-negative float64's bits shifted by QBITS = 24)."""
 
 
 @dataclass(frozen=True, eq=False)
@@ -143,53 +143,6 @@ def runs(*keys: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return np.repeat(start, length), np.repeat(length, length)
 
 
-def prefix_rows(
-    batch: Batch, xyz: np.ndarray, width: int, nbr_idx: np.ndarray
-) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-    """Fellow presence points of each presence point from the prefix of its global k-NN list.
-
-    The first :data:`PREFIX` + 1 entries of the point's (distance-sorted) global list are scanned; a fellow
-    member of the neighbourhood is recognised by its distance to the centre (inside the last member's), with
-    an exact look-up in a narrow band around that distance. Returns (keys ``[E, width]`` sorted,
-    ``NO_KEY`` padding; global ids, −1 padding; rows with ``width + 1`` members found (then the ``width``
-    listed are the nearest); chord² to the end of the scanned prefix (no fellow lies closer unscanned)).
-    """
-    own = batch.owner
-    table = entry_table(batch)
-    last = table[np.arange(batch.n.shape[0]), batch.n - 1]
-    x, y, z = xyz[:, 0], xyz[:, 1], xyz[:, 2]
-    cx, cy, cz = batch.centre_xyz[:, 0], batch.centre_xyz[:, 1], batch.centre_xyz[:, 2]
-    lm = batch.member[last]
-    last2 = (x[lm] - cx) ** 2 + (y[lm] - cy) ** 2 + (z[lm] - cz) ** 2
-    span = min(PREFIX + 1, nbr_idx.shape[1])
-    cand = nbr_idx[batch.member, :span]
-    qx, qy, qz = x[cand], y[cand], z[cand]
-    mx, my, mz = x[batch.member][:, None], y[batch.member][:, None], z[batch.member][:, None]
-    d2 = (qx - mx) ** 2 + (qy - my) ** 2 + (qz - mz) ** 2
-    dc = (qx - cx[own][:, None]) ** 2 + (qy - cy[own][:, None]) ** 2 + (qz - cz[own][:, None]) ** 2
-    lim = last2[own][:, None]
-    inside = dc < lim * (1 - 1e-12)
-    band = ~inside & (dc <= lim * (1 + 1e-12))
-    if band.any():
-        r, c = np.nonzero(band)
-        sorted_keys = np.sort(own * xyz.shape[0] + batch.member)
-        probe = own[r] * xyz.shape[0] + cand[r, c]
-        at = np.minimum(np.searchsorted(sorted_keys, probe), sorted_keys.shape[0] - 1)
-        inside[r, c] = sorted_keys[at] == probe
-    inside &= cand != batch.member[:, None]
-    ck = np.where(inside, sort_keys(d2, cand), NO_KEY)
-    order = np.argsort(ck, axis=1)[:, : width + 1]
-    ck, cid = np.take_along_axis(ck, order, 1), np.take_along_axis(cand, order, 1)
-    full = ck[:, -1] < NO_KEY if ck.shape[1] > width else np.zeros(own.shape[0], bool)
-    keys = ck[:, :width]
-    ids = np.where(keys < NO_KEY, cid[:, :width], -1)
-    pad = width - keys.shape[1]
-    if pad > 0:
-        keys = np.concatenate([keys, np.full((own.shape[0], pad), NO_KEY)], 1)
-        ids = np.concatenate([ids, np.full((own.shape[0], pad), -1)], 1)
-    return keys, ids, full, d2[:, -1]
-
-
 def entry_table(batch: Batch) -> np.ndarray:
     """Entry id at [centre, position] (−1 where the neighbourhood is smaller): ``[B, n_max]``."""
     table = np.full((batch.n.shape[0], int(batch.n.max())), -1, np.int64)
@@ -234,9 +187,32 @@ def group_order(
         flagged = np.zeros(n_groups, bool)
         flagged[group[doubt]] = True
         sub = np.flatnonzero(flagged[group])
-        order = sub[np.lexsort((key[sub], group[sub]))]
+        order = sub[_order_by(group[sub], key[sub], n_groups)]
         first, _ = runs(group[order])
         start, length = runs(group[order], key_distance(key[order]))
         rank[order] = np.arange(order.shape[0]) - first
         lt[order], eq[order] = start - first, length - 1
     return rank, lt, eq
+
+
+def _order_by(group: np.ndarray, key: np.ndarray, n_groups: int) -> np.ndarray:
+    """The permutation sorting rows by (group, key) (keys distinct within a group).
+
+    One argsort of (group, quantised distance) packed into an int64, then the rare runs tied in both are
+    ordered by the full key; falls back to a lexsort when the packing would overflow.
+    """
+    dist = key_distance(key)
+    if n_groups >= 1 << (63 - DIST_BITS) or key.size == 0 or dist.min() < 0 or dist.max() >= 1 << DIST_BITS:
+        return np.lexsort((key, group))
+    packed = (group << DIST_BITS) | dist
+    order = np.argsort(packed)
+    ps = packed[order]
+    tied = np.zeros(ps.shape[0], bool)
+    same = ps[1:] == ps[:-1]
+    tied[1:] |= same
+    tied[:-1] |= same
+    if tied.any():
+        at = np.flatnonzero(tied)  # runs of equal packed values stay in place; order each run by key
+        rows = order[at]
+        order[at] = rows[np.lexsort((key[rows], ps[at]))]
+    return order
