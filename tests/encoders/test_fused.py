@@ -47,7 +47,23 @@ def test_poly_sincos_gradient() -> None:
     assert (x.grad.double() - expected).abs().max() < 2e-6
 
 
-def test_sincos_dispatch() -> None:
+@pytest.fixture
+def tracing(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Make eager calls take the path that ``torch.compile`` traces (the polynomial), to test its formulas."""
+    monkeypatch.setattr(torch.compiler, "is_compiling", lambda: True)
+
+
+def test_sincos_eager_calls_keep_torch_trig() -> None:
+    """Outside tracing (also when dynamo falls back to Python) fused encodings use torch's sin/cos."""
+    x = torch.linspace(-3, 3, 101)
+    assert torch.equal(sincos(x, fused=True, max_abs=3.0)[0], torch.sin(x))
+    pe = create_position_encoding("sphere_c")
+    fused = copy.deepcopy(pe)
+    fused.fused = True
+    assert torch.equal(fused.encode(_points(50)), pe.encode(_points(50)))
+
+
+def test_sincos_dispatch(tracing: None) -> None:
     x32, x64 = torch.linspace(-3, 3, 101), torch.linspace(-3, 3, 101, dtype=torch.float64)
     assert torch.equal(sincos(x32)[0], torch.sin(x32))  # not fused: torch's
     assert torch.equal(sincos(x64, fused=True)[0], torch.sin(x64))  # float64: torch's
@@ -56,12 +72,12 @@ def test_sincos_dispatch() -> None:
 
 
 @pytest.mark.parametrize("name", POLY_ENCODERS)
-def test_fused_formula_matches_eager(name: str) -> None:
+def test_fused_formula_matches_eager(name: str, tracing: None) -> None:
     """The fused formulas (run eagerly here) equal the reference ones to float32 rounding."""
     x = _points(500)
     pe = create_position_encoding(name)
     fused = copy.deepcopy(pe)
-    fused.fused = True  # the polynomial path without compiling
+    fused.fused = True  # the polynomial path without compiling (``tracing``)
     with torch.no_grad():
         ref, out = pe.encode(x), fused.encode(x)
     tol = 2e-6 * max(1.0, float(ref.abs().max()))
@@ -86,7 +102,7 @@ def test_max_angle_bounds_every_sincos_argument(name: str, monkeypatch: pytest.M
         assert max(seen) <= pe.max_angle * (1 + 1e-9)
 
 
-def test_large_angle_encoders_keep_torch_trig() -> None:
+def test_large_angle_encoders_keep_torch_trig(tracing: None) -> None:
     pe = create_position_encoding("nerf", frequency_num=64)
     assert pe.max_angle > POLY_MAX_ABS
     fused = copy.deepcopy(pe)
