@@ -8,7 +8,7 @@ from typing import Any
 
 from torch import Tensor, nn
 
-from engine.encoders.pe.fast_trig import sincos
+from engine.encoders.pe.fast_trig import cos, sincos
 from engine.geo import check_lonlat
 
 
@@ -46,6 +46,10 @@ class PositionEncoding(nn.Module):
     def sincos(self, x: Tensor) -> tuple[Tensor, Tensor]:
         """``(sin x, cos x)``: torch's, or the fused polynomial where ``max_angle`` allows."""
         return sincos(x, self.fused, self.max_angle)
+
+    def cos(self, x: Tensor) -> Tensor:
+        """``cos x`` alone, under the same rule as :meth:`sincos`."""
+        return cos(x, self.fused, self.max_angle)
 
     def fuse(self, enabled: bool = True) -> PositionEncoding:
         """Run :meth:`encode` compiled (one fused kernel) from now on; returns ``self``.

@@ -56,4 +56,4 @@ class RFFPE(PositionEncoding):
         dt = lonlat.dtype
         x = (lonlat - self.center.to(dt)) / self.half_span.to(dt)
         proj = x @ self.omega.to(dt).T + self.phase.to(dt)
-        return math.sqrt(2.0 / self.out_dim) * self.sincos(proj)[1]
+        return math.sqrt(2.0 / self.out_dim) * self.cos(proj)

@@ -87,7 +87,7 @@ class SphereMPE(_SpherePE):
     def encode(self, lonlat: Tensor) -> Tensor:
         """Mixed single-scale / multi-scale terms."""
         lam, phi, lam_s, phi_s = self._angles(lonlat)
-        cp, (sl, cl) = self.sincos(phi)[1], self.sincos(lam)
+        cp, (sl, cl) = self.cos(phi), self.sincos(lam)
         (sp_s, cp_s), (sl_s, cl_s) = self.sincos(phi_s), self.sincos(lam_s)
         return self._stack(sp_s, cp_s * cl, cp * cl_s, cp_s * sl, cp * sl_s)
 
@@ -107,6 +107,6 @@ class SphereMPlusPE(_SpherePE):
     def encode(self, lonlat: Tensor) -> Tensor:
         """SphereM terms plus the separate multi-scale sinusoids."""
         lam, phi, lam_s, phi_s = self._angles(lonlat)
-        cp, (sl, cl) = self.sincos(phi)[1], self.sincos(lam)
+        cp, (sl, cl) = self.cos(phi), self.sincos(lam)
         (sp_s, cp_s), (sl_s, cl_s) = self.sincos(phi_s), self.sincos(lam_s)
         return self._stack(sp_s, cp_s * cl, cp * cl_s, cp_s * sl, cp * sl_s, cp_s, sl_s, cl_s)
